@@ -1,0 +1,354 @@
+"""The kiosk's call engine: one call at a time, from the tap to the rating.
+
+It lives on one asyncio loop (``CallThread`` runs that loop beside the Qt GUI); every public
+coroutine must be awaited on that loop. State changes go through ``CallMachine`` (which tells the
+screens) and are written to the session log at once, each in its own transaction, so a crash at
+any moment leaves a record that says how far the call got.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Callable, Optional
+
+import av
+from aiortc import RTCPeerConnection, RTCSessionDescription
+from aiortc.mediastreams import MediaStreamTrack
+
+import kiosk
+from kiosk.call.media import CaptureSource, SyntheticCamera, ToneTrack, consume_in_background
+from kiosk.call.peer import add_remote_candidate, make_peer
+from kiosk.call.signaling import SignalingClient
+from kiosk.call.states import ACTIVE, BEFORE_ANSWER, CallEvent, CallMachine, CallState, EndReason
+from kiosk.protocol import (
+    Accepted, Answer, CallEnded, CallRequest, Cancel, Error, Hangup, Hello, Ice, Message, Offer,
+    Queued, Ringing, Unavailable,
+)
+from kiosk.sessions import SessionStore
+
+log = logging.getLogger("kiosk.call.engine")
+S = CallState
+
+UNAVAILABLE_REASONS = {
+    "no_interpreter": EndReason.NO_INTERPRETER,
+    "out_of_hours": EndReason.OUT_OF_HOURS,
+}
+
+
+@dataclass
+class MediaCounters:
+    """Frames seen in the current call (reset at each call); read by tests and the quality view."""
+
+    video_received: int = 0
+    audio_received: int = 0
+    last_video_size: tuple[int, int] = (0, 0)
+    first_video_at: Optional[float] = None
+    extra: dict = field(default_factory=dict)
+
+
+class CallEngine:
+    def __init__(self, config, store: SessionStore, *, camera: CaptureSource | None = None,
+                 microphone: Callable[[], MediaStreamTrack] | None = None,
+                 clock: Callable[[], float] = time.time,
+                 connect_wait_s: float = 5.0, connecting_timeout_s: float = 20.0) -> None:
+        self.config = config
+        self.store = store
+        self._clock = clock
+        self.machine = CallMachine(clock=clock)
+        video = config.video
+        self.camera = camera or SyntheticCamera(video.width, video.height, video.fps,
+                                                label="KIOSK " + config.kiosk.id)
+        self._microphone = microphone or (lambda: ToneTrack(frequency=660.0, level=0.05))
+        self._connect_wait_s = connect_wait_s
+        self._connecting_timeout_s = connecting_timeout_s
+        self.signaling = SignalingClient(
+            config.dispatch.url,
+            Hello(role="kiosk", id=config.kiosk.id, credential=config.dispatch.token,
+                  location=config.kiosk.location),
+            on_message=self._on_message, on_link=self._on_link,
+        )
+        self.on_remote_video: Optional[Callable[[av.VideoFrame], None]] = None
+        self.on_remote_audio: Optional[Callable[[av.AudioFrame], None]] = None
+        self.on_link_change: Optional[Callable[[bool], None]] = None
+        self.counters = MediaCounters()
+        self._pc: Optional[RTCPeerConnection] = None
+        self._tasks: set[asyncio.Task] = set()
+        self._timeout_task: Optional[asyncio.Task] = None
+
+    # --- life cycle -----------------------------------------------------------------------
+
+    async def start(self) -> list:
+        """Close records a crash left open, then connect to dispatch (in the background)."""
+        closed = self.store.close_interrupted(self._clock())
+        for rec in closed:
+            log.warning("session %s was left open (last state %s): closed as interrupted",
+                        rec.session_id, rec.state)
+        self.signaling.start()
+        return closed
+
+    async def stop(self) -> None:
+        if self.state in ACTIVE:
+            await self._end(EndReason.INTERRUPTED, "system", notify=True)
+        await self.signaling.stop()
+        await self.camera.stop()
+        for task in list(self._tasks):
+            task.cancel()
+        if self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    async def wait_for(self, *states: CallState, timeout: float = 30.0) -> CallEvent:
+        """Wait until the call reaches one of ``states`` (or has already); returns that event."""
+        if self.state in states:
+            return self.current
+        loop = asyncio.get_running_loop()
+        reached: asyncio.Future = loop.create_future()
+
+        def listener(event: CallEvent) -> None:
+            if event.state in states and not reached.done():
+                loop.call_soon_threadsafe(reached.set_result, event)
+
+        self.machine.subscribe(listener)
+        try:
+            return await asyncio.wait_for(reached, timeout)
+        finally:
+            self.machine.unsubscribe(listener)
+
+    @property
+    def state(self) -> CallState:
+        return self.machine.state
+
+    @property
+    def current(self) -> CallEvent:
+        return self.machine.current
+
+    # --- commands -------------------------------------------------------------------------
+
+    async def request_call(self, started_by: str = "resident", category: Optional[str] = None) -> str:
+        """The tap. Returns the new session id; the call then runs by itself."""
+        if self.state is S.ENDED:
+            self.machine.reset()
+        if self.state is not S.IDLE:
+            raise RuntimeError(f"a call is already {self.state.value}")
+        session_id = str(uuid.uuid4())
+        now = self._clock()
+        self.store.begin(session_id, self.config.kiosk.id, started_by, category,
+                         kiosk.__version__, now)
+        self.counters = MediaCounters()
+        self.machine.move(S.REQUESTING, session_id=session_id, started_by=started_by,
+                          category=category, requested_at=now)
+        if not self.config.service_hours.is_open(datetime.fromtimestamp(now, timezone.utc)):
+            log.info("call %s: outside service hours", session_id)
+            await self._end(EndReason.OUT_OF_HOURS, "kiosk")
+            return session_id
+        self.camera.start()  # warm up the self-view while the call is placed
+        self._spawn(self._send_request(session_id, started_by, category))
+        return session_id
+
+    async def cancel(self) -> None:
+        """The resident (or staff) gives up before the interpreter is on screen."""
+        sid = self.current.session_id
+        if self.state in BEFORE_ANSWER:
+            await self.signaling.send(Cancel(session_id=sid))
+            await self._end(EndReason.CANCELLED_BY_CALLER, "kiosk")
+        elif self.state is S.CONNECTING:
+            await self.signaling.send(Hangup(session_id=sid, reason="cancelled"))
+            await self._end(EndReason.CANCELLED_BY_CALLER, "kiosk")
+
+    async def hang_up(self) -> None:
+        if self.state in (S.CONNECTED, S.RECONNECTING):
+            await self.signaling.send(Hangup(session_id=self.current.session_id, reason="completed"))
+            await self._end(EndReason.COMPLETED, "kiosk")
+        elif self.state in BEFORE_ANSWER or self.state is S.CONNECTING:
+            await self.cancel()
+
+    async def rate(self, session_id: str, level: Optional[int]) -> None:
+        """Store the resident's rating (None = skipped) and return to idle."""
+        rec = self.store.get(session_id)
+        if rec is not None and rec.rated_at is None and not rec.is_open:
+            self.store.rate(session_id, level, self._clock())
+        if self.state is S.ENDED and self.current.session_id == session_id:
+            self.machine.reset()
+
+    # --- signaling ------------------------------------------------------------------------
+
+    async def _send_request(self, session_id: str, started_by: str, category: Optional[str]) -> None:
+        if not await self.signaling.wait_ready(self._connect_wait_s) or not await self.signaling.send(
+                CallRequest(session_id=session_id, started_by=started_by, category=category)):
+            if self._is_current(session_id) and self.state is S.REQUESTING:
+                log.error("call %s: dispatch unreachable (%s)", session_id, self.signaling.last_error)
+                await self._end(EndReason.DISPATCH_UNREACHABLE, "kiosk")
+
+    def _on_link(self, up: bool) -> None:
+        if self.on_link_change:
+            self.on_link_change(up)
+        if up:
+            return
+        # Dispatch forgets a kiosk's waiting call when the kiosk vanishes; a call whose
+        # media already flows goes on peer to peer.
+        if self.state in BEFORE_ANSWER:
+            self._spawn(self._end(EndReason.DISPATCH_UNREACHABLE, "kiosk"))
+        elif self.state is S.CONNECTING:
+            self._spawn(self._end(EndReason.NETWORK_LOST, "kiosk"))
+
+    def _is_current(self, session_id: Optional[str]) -> bool:
+        return session_id is not None and session_id == self.current.session_id
+
+    async def _on_message(self, msg: Message) -> None:
+        if isinstance(msg, Error):
+            log.warning("dispatch refused %s: %s (%s)", msg.ref_type, msg.message, msg.code)
+            if msg.session_id and self._is_current(msg.session_id) and self.state in BEFORE_ANSWER:
+                await self._end(EndReason.DISPATCH_UNREACHABLE, "dispatch")
+            return
+        sid = getattr(msg, "session_id", None)
+        if not self._is_current(sid) or self.state not in ACTIVE:
+            log.debug("ignoring %s for session %s", msg.type, sid)
+            return
+        state = self.state
+        if isinstance(msg, Queued):
+            details = dict(queue_position=msg.position, estimated_wait_s=msg.estimated_wait_s)
+            if state is S.QUEUED:
+                self.machine.update(**details)
+            elif state in (S.REQUESTING, S.RINGING):
+                self._move(S.QUEUED, **details)
+        elif isinstance(msg, Ringing):
+            if state in (S.REQUESTING, S.QUEUED):
+                self._move(S.RINGING, queue_position=None, estimated_wait_s=None)
+        elif isinstance(msg, Unavailable):
+            if state in BEFORE_ANSWER:
+                await self._end(UNAVAILABLE_REASONS.get(msg.reason, EndReason.NO_INTERPRETER), "dispatch")
+        elif isinstance(msg, Accepted):
+            if state in BEFORE_ANSWER:
+                self._move(S.CONNECTING, interpreter_id=msg.interpreter_id,
+                           answered_at=self._clock(), queue_position=None, estimated_wait_s=None)
+                # ICE gathering can take seconds with a STUN server: keep reading signaling meanwhile
+                self._spawn(self._open_media(msg.session_id))
+        elif isinstance(msg, Answer):
+            if self._pc is not None and state is S.CONNECTING:
+                await self._pc.setRemoteDescription(RTCSessionDescription(sdp=msg.sdp, type="answer"))
+        elif isinstance(msg, Ice):
+            if self._pc is not None:
+                await add_remote_candidate(self._pc, msg)
+        elif isinstance(msg, CallEnded):
+            if state in BEFORE_ANSWER:
+                await self._end(EndReason.DECLINED, "dispatch")
+            elif msg.reason == "hangup":
+                await self._end(EndReason.COMPLETED, "interpreter")
+            else:
+                await self._end(EndReason.NETWORK_LOST, msg.by)
+
+    # --- media ----------------------------------------------------------------------------
+
+    async def _open_media(self, session_id: str) -> None:
+        self._timeout_task = self._spawn(self._connecting_timeout(session_id))
+        try:
+            await self._offer(session_id)
+        except Exception:
+            log.exception("call %s: could not set up media", session_id)
+            if self._is_current(session_id) and self.state is S.CONNECTING:
+                await self.signaling.send(Hangup(session_id=session_id, reason="network_lost"))
+                await self._end(EndReason.NETWORK_LOST, "kiosk")
+
+    async def _offer(self, session_id: str) -> None:
+        pc = make_peer(self.config.ice_servers)
+        self._pc = pc
+        pc.addTrack(self._microphone())
+        pc.addTrack(self.camera.track())
+
+        @pc.on("track")
+        def on_track(track: MediaStreamTrack) -> None:
+            consume_in_background(track, self._remote_video if track.kind == "video"
+                                  else self._remote_audio, self._tasks)
+
+        @pc.on("connectionstatechange")
+        async def on_state() -> None:
+            if pc is not self._pc:
+                return
+            log.info("call %s: peer connection %s", session_id, pc.connectionState)
+            if pc.connectionState == "connected" and self.state is S.CONNECTING:
+                self._move(S.CONNECTED, connected_at=self._clock())
+            elif pc.connectionState in ("failed", "closed") and self.state in (
+                    S.CONNECTING, S.CONNECTED, S.RECONNECTING):
+                await self.signaling.send(Hangup(session_id=session_id, reason="network_lost"))
+                await self._end(EndReason.NETWORK_LOST, "kiosk")
+
+        offer = await pc.createOffer()
+        await pc.setLocalDescription(offer)  # aiortc gathers every candidate here
+        if pc is not self._pc or not self._is_current(session_id):
+            return
+        if not await self.signaling.send(Offer(session_id=session_id, sdp=pc.localDescription.sdp)):
+            await self._end(EndReason.NETWORK_LOST, "kiosk")
+
+    async def _connecting_timeout(self, session_id: str) -> None:
+        await asyncio.sleep(self._connecting_timeout_s)
+        if self._is_current(session_id) and self.state is S.CONNECTING:
+            log.error("call %s: no media connection after %.0f s", session_id, self._connecting_timeout_s)
+            await self.signaling.send(Hangup(session_id=session_id, reason="network_lost"))
+            await self._end(EndReason.NETWORK_LOST, "kiosk")
+
+    def _remote_video(self, frame: av.VideoFrame) -> None:
+        c = self.counters
+        c.video_received += 1
+        c.last_video_size = (frame.width, frame.height)
+        if c.first_video_at is None:
+            c.first_video_at = self._clock()
+        if self.on_remote_video:
+            self.on_remote_video(frame)
+
+    def _remote_audio(self, frame: av.AudioFrame) -> None:
+        self.counters.audio_received += 1
+        if self.on_remote_audio:
+            self.on_remote_audio(frame)
+
+    async def _close_media(self) -> None:
+        pc, self._pc = self._pc, None
+        if self._timeout_task is not None and self._timeout_task is not asyncio.current_task():
+            self._timeout_task.cancel()
+        self._timeout_task = None
+        if pc is not None:
+            for sender in pc.getSenders():
+                if sender.track is not None:
+                    sender.track.stop()
+            await pc.close()
+        await self.camera.stop()
+
+    # --- state and record -----------------------------------------------------------------
+
+    def _move(self, state: CallState, **details) -> None:
+        event = self.machine.move(state, **details)
+        try:
+            self.store.transition(event.session_id, state.value, event.at,
+                                  interpreter_id=event.interpreter_id)
+        except Exception:
+            log.exception("session %s: could not record state %s", event.session_id, state.value)
+
+    async def _end(self, reason: EndReason, ended_by: str, notify: bool = False) -> None:
+        if self.state not in ACTIVE:
+            return
+        sid = self.current.session_id
+        if notify:
+            await self.signaling.send(Hangup(session_id=sid, reason=reason.value))
+        now = self._clock()
+        event = self.machine.move(S.ENDED, reason=reason, ended_at=now)
+        try:
+            self.store.end(sid, reason.value, now, ended_by)
+        except Exception:
+            log.exception("session %s: could not record its end", sid)
+        log.info("call %s ended: %s (by %s)", sid, reason.value, ended_by)
+        await self._close_media()
+        return event
+
+    def _spawn(self, coro) -> asyncio.Task:
+        task = asyncio.get_running_loop().create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._task_done)
+        return task
+
+    def _task_done(self, task: asyncio.Task) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("call engine task failed", exc_info=task.exception())

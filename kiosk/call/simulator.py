@@ -1,0 +1,178 @@
+"""A simulated interpreter: an aiortc client that logs in to dispatch like a console does,
+answers after a configurable delay and sends a clearly labelled moving test picture and a tone.
+
+The demo and the tests call it; it speaks exactly the protocol the browser console speaks.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass, field
+from typing import Iterable, Optional
+
+from aiortc import RTCPeerConnection, RTCSessionDescription
+
+from kiosk.call.media import SyntheticCamera, ToneTrack, consume_in_background
+from kiosk.call.peer import add_remote_candidate, make_peer
+from kiosk.call.signaling import SignalingClient
+from kiosk.protocol import (
+    Accept, Answer, CallEnded, Error, Hangup, Hello, Ice, Message, Offer, Presence, Ring,
+)
+
+log = logging.getLogger("kiosk.call.simulator")
+
+
+@dataclass
+class SimulatedCall:
+    session_id: str
+    kiosk_id: str
+    rung_after_s: float
+    video_frames: int = 0
+    audio_frames: int = 0
+    last_video_size: tuple[int, int] = (0, 0)
+    connected: bool = False
+    ended_reason: Optional[str] = None
+
+
+@dataclass
+class SimulatorStats:
+    rings: int = 0
+    calls: list[SimulatedCall] = field(default_factory=list)
+
+
+class SimulatedInterpreter:
+    def __init__(self, url: str, interpreter_id: str = "sim-interpreter-1", password: str = "demo",
+                 *, answer_delay_s: float = 2.0, ice_servers: Iterable = (),
+                 width: int = 1280, height: int = 720, fps: int = 30,
+                 tone_hz: float = 440.0, hangup_after_s: Optional[float] = None) -> None:
+        self.id = interpreter_id
+        self.answer_delay_s = answer_delay_s
+        self.hangup_after_s = hangup_after_s
+        self._ice_servers = tuple(ice_servers)
+        self._tone_hz = tone_hz
+        self.camera = SyntheticCamera(width, height, fps, label="SIMULATED INTERPRETER",
+                                      hue=(170, 100))
+        self.signaling = SignalingClient(url, Hello(role="interpreter", id=interpreter_id,
+                                                    credential=password),
+                                         on_message=self._on_message, on_link=self._on_link)
+        self.stats = SimulatorStats()
+        self._pc: Optional[RTCPeerConnection] = None
+        self._call: Optional[SimulatedCall] = None
+        self._tasks: set[asyncio.Task] = set()
+        self._pending_rings: dict[str, asyncio.Task] = {}
+        self.available = asyncio.Event()  # logged in and marked available
+
+    @property
+    def current(self) -> Optional[SimulatedCall]:
+        return self._call
+
+    def start(self) -> None:
+        self.signaling.start()
+
+    async def stop(self) -> None:
+        await self._close()
+        await self.signaling.stop()
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    async def hang_up(self) -> None:
+        if self._call is not None:
+            await self.signaling.send(Hangup(session_id=self._call.session_id))
+            self._call.ended_reason = "hangup"
+            await self._close()
+
+    def _spawn(self, coro) -> asyncio.Task:
+        task = asyncio.get_running_loop().create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
+
+    def _on_link(self, up: bool) -> None:
+        if up:
+            self._spawn(self._announce())
+        else:
+            self.available.clear()
+
+    async def _announce(self) -> None:
+        if await self.signaling.send(Presence(state="available")):
+            self.available.set()
+
+    async def _on_message(self, msg: Message) -> None:
+        if isinstance(msg, Ring):
+            self.stats.rings += 1
+            task = self._spawn(self._answer_later(msg))
+            self._pending_rings[msg.session_id] = task
+            task.add_done_callback(lambda _t, sid=msg.session_id: self._pending_rings.pop(sid, None))
+        elif isinstance(msg, Offer) and self._call and msg.session_id == self._call.session_id:
+            await self._answer(msg)
+        elif isinstance(msg, Ice) and self._pc is not None:
+            await add_remote_candidate(self._pc, msg)
+        elif isinstance(msg, CallEnded):
+            ring = self._pending_rings.pop(msg.session_id, None)
+            if ring is not None:  # the caller gave up while we were still "picking up"
+                ring.cancel()
+            if self._call and msg.session_id == self._call.session_id:
+                self._call.ended_reason = msg.reason
+                await self._close()
+        elif isinstance(msg, Error):
+            log.warning("dispatch refused %s: %s", msg.ref_type, msg.message)
+
+    async def _answer_later(self, ring: Ring) -> None:
+        await asyncio.sleep(self.answer_delay_s)
+        if self._call is not None:
+            return
+        call = SimulatedCall(session_id=ring.session_id, kiosk_id=ring.kiosk_id,
+                             rung_after_s=ring.waited_s)
+        self._call = call
+        self.stats.calls.append(call)
+        if not await self.signaling.send(Accept(session_id=ring.session_id)):
+            self._call = None
+
+    async def _answer(self, offer: Offer) -> None:
+        call = self._call
+        pc = make_peer(self._ice_servers)
+        self._pc = pc
+        self.camera.start()
+
+        @pc.on("track")
+        def on_track(track) -> None:
+            def count(frame, kind=track.kind):
+                if kind == "video":
+                    call.video_frames += 1
+                    call.last_video_size = (frame.width, frame.height)
+                else:
+                    call.audio_frames += 1
+            consume_in_background(track, count, self._tasks)
+
+        @pc.on("connectionstatechange")
+        async def on_state() -> None:
+            if pc.connectionState == "connected":
+                call.connected = True
+                if self.hangup_after_s is not None:
+                    self._spawn(self._hang_up_later(call.session_id))
+
+        await pc.setRemoteDescription(RTCSessionDescription(sdp=offer.sdp, type="offer"))
+        pc.addTrack(ToneTrack(self._tone_hz))
+        pc.addTrack(self.camera.track())
+        await pc.setLocalDescription(await pc.createAnswer())
+        await self.signaling.send(Answer(session_id=offer.session_id, sdp=pc.localDescription.sdp))
+
+    async def _hang_up_later(self, session_id: str) -> None:
+        await asyncio.sleep(self.hangup_after_s)
+        if self._call is not None and self._call.session_id == session_id:
+            await self.hang_up()
+
+    async def _close(self) -> None:
+        pc, self._pc = self._pc, None
+        self._call = None
+        if pc is not None:
+            for sender in pc.getSenders():
+                if sender.track is not None:
+                    sender.track.stop()
+            await pc.close()
+        await self.camera.stop()
+        # back in the pool for the next call
+        if self.signaling.connected:
+            await self.signaling.send(Presence(state="available"))

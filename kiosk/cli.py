@@ -1,0 +1,182 @@
+"""The ``kiosk`` command.
+
+  kiosk demo        the kiosk window with embedded dispatch and a simulated interpreter
+  kiosk demo --headless --calls 3   real calls without a screen; prints the session records
+  kiosk run         the kiosk window against the dispatch service in config.yaml
+  kiosk dispatch    the dispatch service
+  kiosk simulate    simulated interpreters logged in to a dispatch service
+  kiosk log         the newest session records
+  kiosk check-config
+
+The configuration is loaded and checked completely before anything starts: a broken file
+stops the command with a message naming the line and the key, and no window opens.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import dataclasses
+import json
+import logging
+import os
+import sys
+from pathlib import Path
+from typing import Optional
+
+from kiosk import __version__
+from kiosk.config import Config, ConfigError, load_config
+
+EXIT_CONFIG = 2
+
+
+def _default_config() -> Path:
+    env = os.environ.get("KIOSK_CONFIG")
+    if env:
+        return Path(env)
+    return Path("config.yaml")
+
+
+def _load(args) -> Config:
+    config = load_config(args.config or _default_config())
+    if getattr(args, "data_dir", None):
+        kiosk_cfg = dataclasses.replace(config.kiosk, data_dir=str(Path(args.data_dir).resolve()))
+        config = dataclasses.replace(config, kiosk=kiosk_cfg)
+    return config
+
+
+def _setup_logging(verbose: bool) -> None:
+    logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    for noisy in ("aioice", "aiortc", "aiohttp.access"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="kiosk", description="Counter kiosk for remote sign-language interpreting")
+    p.add_argument("--version", action="version", version=f"kiosk {__version__}")
+    p.add_argument("-v", "--verbose", action="store_true")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    def common(sp):
+        sp.add_argument("--config", type=Path, help="configuration file (default: ./config.yaml or $KIOSK_CONFIG)")
+        return sp
+
+    demo = common(sub.add_parser("demo", help="kiosk with embedded dispatch and simulated interpreter"))
+    demo.add_argument("--headless", action="store_true", help="no window: place calls and print the records")
+    demo.add_argument("--calls", type=int, default=3)
+    demo.add_argument("--call-seconds", type=float, default=3.0)
+    demo.add_argument("--data-dir", help="where the session log is kept (overrides the configuration)")
+    demo.add_argument("--windowed", action="store_true", help="a normal window instead of full screen")
+    demo.add_argument("--screenshot", type=Path, help="save the window to this PNG after start-up and quit")
+
+    run = common(sub.add_parser("run", help="the kiosk against the configured dispatch service"))
+    run.add_argument("--data-dir")
+    run.add_argument("--windowed", action="store_true")
+
+    disp = common(sub.add_parser("dispatch", help="run the dispatch service"))
+    disp.add_argument("--host")
+    disp.add_argument("--port", type=int)
+
+    sim = common(sub.add_parser("simulate", help="simulated interpreters for a dispatch service"))
+    sim.add_argument("--url", help="dispatch WebSocket URL (default: dispatch.url from the configuration)")
+    sim.add_argument("--count", type=int, default=1)
+
+    log_ = common(sub.add_parser("log", help="print the newest session records as JSON lines"))
+    log_.add_argument("--limit", type=int, default=20)
+    log_.add_argument("--data-dir")
+
+    common(sub.add_parser("check-config", help="check the configuration and print it"))
+    return p
+
+
+def main(argv: Optional[list[str]] = None) -> int:
+    args = _parser().parse_args(argv)
+    _setup_logging(args.verbose)
+    try:
+        config = _load(args)
+    except ConfigError as exc:
+        print(f"kiosk: cannot start: {exc}", file=sys.stderr)
+        logging.getLogger("kiosk").error("configuration refused: %s", exc)
+        return EXIT_CONFIG
+    return _COMMANDS[args.command](config, args)
+
+
+def _cmd_demo(config: Config, args) -> int:
+    if args.headless:
+        from kiosk.demo import headless_demo
+
+        records = asyncio.run(headless_demo(config, calls=args.calls, call_seconds=args.call_seconds))
+        return 0 if len(records) == args.calls else 1
+    from kiosk.ui.app import run_kiosk
+
+    return run_kiosk(config, embedded_services=True, windowed=args.windowed, screenshot=args.screenshot)
+
+
+def _cmd_run(config: Config, args) -> int:
+    from kiosk.ui.app import run_kiosk
+
+    return run_kiosk(config, embedded_services=config.dispatch.embedded, windowed=args.windowed)
+
+
+def _cmd_dispatch(config: Config, args) -> int:
+    from kiosk.demo import dispatch_settings
+    from kiosk.dispatch import run
+
+    settings = dispatch_settings(config)
+    changes = {k: v for k, v in (("host", args.host), ("port", args.port)) if v is not None}
+    run(dataclasses.replace(settings, **changes))
+    return 0
+
+
+def _cmd_simulate(config: Config, args) -> int:
+    from kiosk.call.simulator import SimulatedInterpreter
+
+    async def main_() -> None:
+        sims = [SimulatedInterpreter(args.url or config.dispatch.url, f"sim-interpreter-{i + 1}",
+                                     answer_delay_s=config.simulator.answer_delay_s,
+                                     ice_servers=config.ice_servers, width=config.video.width,
+                                     height=config.video.height, fps=config.video.fps)
+                for i in range(args.count)]
+        for s in sims:
+            s.start()
+        try:
+            await asyncio.Event().wait()
+        finally:
+            for s in sims:
+                await s.stop()
+
+    try:
+        asyncio.run(main_())
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
+def _cmd_log(config: Config, args) -> int:
+    from kiosk.demo import open_store
+
+    with open_store(config) as store:
+        for rec in store.list_sessions(limit=args.limit):
+            print(json.dumps(rec.to_dict(), ensure_ascii=False))
+    return 0
+
+
+def _cmd_check_config(config: Config, args) -> int:
+    print(f"configuration ok: {config.source}")
+    print(f"kiosk {config.kiosk.id} at {config.kiosk.location}; dispatch {config.dispatch.url}"
+          f"{' (embedded)' if config.dispatch.embedded else ''}; session log in {config.data_path}")
+    return 0
+
+
+_COMMANDS = {
+    "demo": _cmd_demo,
+    "run": _cmd_run,
+    "dispatch": _cmd_dispatch,
+    "simulate": _cmd_simulate,
+    "log": _cmd_log,
+    "check-config": _cmd_check_config,
+}
+
+if __name__ == "__main__":
+    sys.exit(main())

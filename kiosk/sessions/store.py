@@ -1,0 +1,265 @@
+"""The kiosk's session log: SQLite in WAL mode with ``synchronous=FULL``.
+
+A record is created at the tap and changed in its own transaction at every state change, with
+one row in ``session_events`` per change, so a crash or power cut at any moment leaves a record
+that says how far the call got. ``close_interrupted`` ends such records at the next start.
+The schema is versioned with ``PRAGMA user_version``; an older database is backed up before it
+is migrated. No personal data is kept: no names, addresses, media or text.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+from pathlib import Path
+from typing import Callable, Optional
+
+from kiosk.sessions.model import END_REASONS, ENDED_BY, STARTED_BY, STATES, SessionRecord
+
+log = logging.getLogger("kiosk.sessions")
+
+
+class StoreError(KeyError):
+    def __str__(self) -> str:  # KeyError quotes its message; a person should not see that
+        return str(self.args[0]) if self.args else "session store error"
+
+
+def _v1(db: sqlite3.Connection) -> None:
+    db.execute("""
+        CREATE TABLE sessions (
+            session_id     TEXT PRIMARY KEY,
+            kiosk_id       TEXT NOT NULL,
+            started_by     TEXT NOT NULL,
+            category       TEXT,
+            state          TEXT NOT NULL,
+            requested_at   REAL NOT NULL,
+            answered_at    REAL,
+            connected_at   REAL,
+            ended_at       REAL,
+            wait_s         REAL,
+            talk_s         REAL,
+            end_reason     TEXT,
+            ended_by       TEXT,
+            interpreter_id TEXT,
+            rating         INTEGER CHECK (rating BETWEEN 1 AND 5),
+            rated_at       REAL,
+            app_version    TEXT NOT NULL
+        )""")
+    db.execute("CREATE INDEX sessions_requested ON sessions(requested_at)")
+    db.execute("CREATE INDEX sessions_open ON sessions(end_reason) WHERE end_reason IS NULL")
+    db.execute("""
+        CREATE TABLE session_events (
+            session_id TEXT NOT NULL REFERENCES sessions(session_id) ON DELETE CASCADE,
+            seq        INTEGER NOT NULL,
+            state      TEXT NOT NULL,
+            at         REAL NOT NULL,
+            PRIMARY KEY (session_id, seq)
+        )""")
+
+
+# Each migration takes the schema from version i to i + 1, inside one transaction.
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_v1]
+SCHEMA_VERSION = len(MIGRATIONS)
+
+_COLUMNS = [f for f in SessionRecord.__dataclass_fields__]
+
+
+class SessionStore:
+    def __init__(self, path: Path | str) -> None:
+        self.path = path if path == ":memory:" else Path(path)
+        if isinstance(self.path, Path):
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(str(self.path), isolation_level=None, timeout=10)
+        self._db.row_factory = sqlite3.Row
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=FULL")
+        self._db.execute("PRAGMA foreign_keys=ON")
+        self._db.execute("PRAGMA busy_timeout=10000")
+        self._migrate()
+
+    # --- schema ---------------------------------------------------------------------------
+
+    @property
+    def schema_version(self) -> int:
+        return self._db.execute("PRAGMA user_version").fetchone()[0]
+
+    def _migrate(self) -> None:
+        version = self.schema_version
+        if version > SCHEMA_VERSION:
+            self._db.close()
+            raise StoreError(f"the session log {self.path} was written by a newer kiosk version "
+                             f"(schema {version}, this version knows {SCHEMA_VERSION}); update the kiosk")
+        if version == SCHEMA_VERSION:
+            return
+        if version > 0 and isinstance(self.path, Path):
+            backup = self.path.with_name(f"{self.path.name}.v{version}.bak")
+            with sqlite3.connect(str(backup)) as target:
+                self._db.backup(target)
+            target.close()
+            log.info("backed up the session log to %s before migrating it", backup)
+        for target_version in range(version + 1, SCHEMA_VERSION + 1):
+            with self._transaction():
+                MIGRATIONS[target_version - 1](self._db)
+                self._db.execute(f"PRAGMA user_version = {target_version}")
+            log.info("session log schema now at version %d", target_version)
+
+    def _transaction(self):
+        return _Transaction(self._db)
+
+    # --- writing --------------------------------------------------------------------------
+
+    def begin(self, session_id: str, kiosk_id: str, started_by: str, category: Optional[str],
+              app_version: str, at: float) -> SessionRecord:
+        if started_by not in STARTED_BY:
+            raise ValueError(f"started_by must be one of {STARTED_BY}, not {started_by!r}")
+        with self._transaction():
+            self._db.execute(
+                "INSERT INTO sessions (session_id, kiosk_id, started_by, category, state,"
+                " requested_at, app_version) VALUES (?, ?, ?, ?, 'requesting', ?, ?)",
+                (session_id, kiosk_id, started_by, category, at, app_version))
+            self._event(session_id, "requesting", at)
+        return self.get(session_id)
+
+    def transition(self, session_id: str, state: str, at: float, *,
+                   interpreter_id: Optional[str] = None) -> SessionRecord:
+        if state not in STATES or state in ("idle", "ended"):
+            raise ValueError(f"not a state a running call can move to: {state!r}")
+        with self._transaction():
+            rec = self._open_record(session_id)
+            changes = {"state": state}
+            if state == "connecting" and rec.answered_at is None:
+                changes["answered_at"] = at
+            if state == "connected" and rec.connected_at is None:
+                changes["connected_at"] = at
+            if interpreter_id is not None:
+                changes["interpreter_id"] = interpreter_id
+            self._update(session_id, changes)
+            self._event(session_id, state, at)
+        return self.get(session_id)
+
+    def end(self, session_id: str, reason: str, at: float, ended_by: str) -> SessionRecord:
+        if reason not in END_REASONS:
+            raise ValueError(f"unknown end reason {reason!r}")
+        if ended_by not in ENDED_BY:
+            raise ValueError(f"ended_by must be one of {ENDED_BY}, not {ended_by!r}")
+        with self._transaction():
+            self._close(self._open_record(session_id), reason, at, ended_by)
+        return self.get(session_id)
+
+    def rate(self, session_id: str, rating: Optional[int], at: float) -> SessionRecord:
+        """The resident's rating, 5 (非常满意) … 1 (非常不满意); None = skipped."""
+        if rating is not None and (not isinstance(rating, int) or isinstance(rating, bool)
+                                   or not 1 <= rating <= 5):
+            raise ValueError(f"a rating is 1 to 5 or None, not {rating!r}")
+        with self._transaction():
+            rec = self._record(session_id)
+            if rec.is_open:
+                raise StoreError(f"session {session_id} has not ended; it cannot be rated yet")
+            if rec.rated_at is not None:
+                raise StoreError(f"session {session_id} was already rated")
+            self._update(session_id, {"rating": rating, "rated_at": at})
+        return self.get(session_id)
+
+    def close_interrupted(self, at: float) -> list[SessionRecord]:
+        """End every record left open (the app stopped mid-call) as ``interrupted``."""
+        closed = []
+        with self._transaction():
+            rows = self._db.execute("SELECT * FROM sessions WHERE end_reason IS NULL").fetchall()
+            for row in rows:
+                rec = _record(row)
+                # the call cannot have lasted past the last thing we know of it
+                last = self._db.execute("SELECT MAX(at) FROM session_events WHERE session_id = ?",
+                                        (rec.session_id,)).fetchone()[0]
+                self._close(rec, "interrupted", max(last or rec.requested_at, rec.requested_at), "system")
+                closed.append(rec.session_id)
+        return [self.get(sid) for sid in closed]
+
+    def _close(self, rec: SessionRecord, reason: str, at: float, ended_by: str) -> None:
+        if rec.answered_at is not None:
+            wait = rec.answered_at - rec.requested_at
+        else:
+            wait = at - rec.requested_at
+        talk = at - rec.connected_at if rec.connected_at is not None else 0.0
+        self._update(rec.session_id, {"state": "ended", "ended_at": at, "end_reason": reason,
+                                      "ended_by": ended_by, "wait_s": max(0.0, wait),
+                                      "talk_s": max(0.0, talk)})
+        self._event(rec.session_id, "ended", at)
+
+    def _update(self, session_id: str, changes: dict) -> None:
+        cols = ", ".join(f"{c} = ?" for c in changes)
+        self._db.execute(f"UPDATE sessions SET {cols} WHERE session_id = ?",
+                         (*changes.values(), session_id))
+
+    def _event(self, session_id: str, state: str, at: float) -> None:
+        self._db.execute(
+            "INSERT INTO session_events (session_id, seq, state, at) VALUES (?,"
+            " (SELECT COALESCE(MAX(seq), 0) + 1 FROM session_events WHERE session_id = ?), ?, ?)",
+            (session_id, session_id, state, at))
+
+    # --- reading --------------------------------------------------------------------------
+
+    def _record(self, session_id: str) -> SessionRecord:
+        rec = self.get(session_id)
+        if rec is None:
+            raise StoreError(f"no session {session_id}")
+        return rec
+
+    def _open_record(self, session_id: str) -> SessionRecord:
+        rec = self._record(session_id)
+        if not rec.is_open:
+            raise StoreError(f"session {session_id} has already ended ({rec.end_reason})")
+        return rec
+
+    def get(self, session_id: str) -> Optional[SessionRecord]:
+        row = self._db.execute("SELECT * FROM sessions WHERE session_id = ?", (session_id,)).fetchone()
+        return _record(row) if row else None
+
+    def list_sessions(self, limit: int = 100, since: Optional[float] = None) -> list[SessionRecord]:
+        if since is None:
+            rows = self._db.execute(
+                "SELECT * FROM sessions ORDER BY requested_at DESC LIMIT ?", (limit,))
+        else:
+            rows = self._db.execute(
+                "SELECT * FROM sessions WHERE requested_at >= ? ORDER BY requested_at DESC LIMIT ?",
+                (since, limit))
+        return [_record(r) for r in rows.fetchall()]
+
+    def events(self, session_id: str) -> list[tuple[str, float]]:
+        rows = self._db.execute(
+            "SELECT state, at FROM session_events WHERE session_id = ? ORDER BY seq", (session_id,))
+        return [(r["state"], r["at"]) for r in rows.fetchall()]
+
+    def integrity_ok(self) -> bool:
+        return self._db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+    def pragma(self, name: str):
+        return self._db.execute(f"PRAGMA {name}").fetchone()[0]
+
+    def close(self) -> None:
+        self._db.close()
+
+    def __enter__(self) -> "SessionStore":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def _record(row: sqlite3.Row) -> SessionRecord:
+    return SessionRecord(**{c: row[c] for c in _COLUMNS})
+
+
+class _Transaction:
+    """BEGIN IMMEDIATE … COMMIT, or ROLLBACK on any error: one change, all or nothing."""
+
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self._db = db
+
+    def __enter__(self) -> None:
+        self._db.execute("BEGIN IMMEDIATE")
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if exc_type is None:
+            self._db.execute("COMMIT")
+        else:
+            self._db.execute("ROLLBACK")

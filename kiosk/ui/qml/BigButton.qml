@@ -1,0 +1,60 @@
+import QtQuick
+
+// A large touch button: a pictogram and a few plain words, never smaller than 64 px.
+Rectangle {
+    id: button
+    property real u: 1
+    property alias text: label.text
+    property string icon
+    property color baseColor: Theme.primary
+    property color textColor: Theme.primaryText
+    property real textSize: Theme.buttonText * u
+    property real iconSize: 64 * u
+    property bool vertical: false
+    signal activated()
+
+    implicitWidth: Math.max(grid.implicitWidth + 64 * u, Math.max(64, Theme.minTouch * u))
+    implicitHeight: Math.max(grid.implicitHeight + 40 * u, Math.max(64, Theme.minTouch * u))
+    radius: Theme.radius * u
+    color: mouse.pressed ? Qt.darker(baseColor, 1.25) : baseColor
+    border.color: Qt.darker(baseColor, 1.6)
+    border.width: Math.max(2, 3 * u)
+    scale: mouse.pressed ? 0.97 : 1.0
+    Behavior on scale { NumberAnimation { duration: 80 } }
+
+    Accessible.role: Accessible.Button
+    Accessible.name: label.text
+    Accessible.focusable: true
+    Accessible.onPressAction: button.activated()
+
+    Grid {
+        id: grid
+        anchors.centerIn: parent
+        columns: button.vertical ? 1 : 2
+        spacing: 20 * button.u
+        horizontalItemAlignment: Grid.AlignHCenter
+        verticalItemAlignment: Grid.AlignVCenter
+        Pictogram {
+            name: button.icon
+            visible: button.icon !== ""
+            width: button.iconSize
+            height: button.iconSize
+        }
+        Text {
+            id: label
+            color: button.textColor
+            font.pixelSize: button.textSize
+            font.bold: true
+            horizontalAlignment: Text.AlignHCenter
+            wrapMode: Text.WordWrap
+            width: Math.min(implicitWidth, button.width - 48 * button.u
+                            - (button.vertical || button.icon === "" ? 0 : button.iconSize + grid.spacing))
+        }
+    }
+
+    MouseArea {
+        id: mouse
+        anchors.fill: parent
+        onClicked: button.activated()
+    }
+}

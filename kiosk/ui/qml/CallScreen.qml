@@ -1,0 +1,124 @@
+import QtQuick
+import QtMultimedia
+
+// The interpreter fills the screen; the resident's own picture sits small in a corner so they
+// can check they are in frame; the call clock and the hang-up button are drawn over the video.
+Rectangle {
+    id: screen
+    property real u: 1
+    color: "black"
+    Accessible.role: Accessible.Pane
+    Accessible.name: qsTr("通话中")
+
+    function clock(s) {
+        var m = Math.floor(s / 60), r = s % 60
+        return m + ":" + (r < 10 ? "0" : "") + r
+    }
+
+    VideoOutput {
+        id: remote
+        objectName: "remoteVideo"
+        anchors.fill: parent
+        fillMode: VideoOutput.PreserveAspectFit
+        Component.onCompleted: kiosk.attachRemoteSink(remote.videoSink)
+        Accessible.role: Accessible.Animation
+        Accessible.name: qsTr("手语翻译员的画面")
+    }
+
+    // When the interpreter appears the frame flashes: the answer is seen, not heard.
+    Rectangle {
+        id: flash
+        objectName: "answerFlash"
+        anchors.fill: parent
+        color: "transparent"
+        border.color: Theme.signal
+        border.width: 18 * screen.u
+        opacity: 0
+        SequentialAnimation {
+            id: flashAnimation
+            loops: 3
+            NumberAnimation { target: flash; property: "opacity"; to: 1; duration: 220 }
+            NumberAnimation { target: flash; property: "opacity"; to: 0; duration: 380 }
+        }
+    }
+    onVisibleChanged: if (visible) flashAnimation.restart()
+
+    // the resident's own picture
+    Rectangle {
+        objectName: "selfViewFrame"
+        anchors { right: parent.right; top: parent.top; margins: 24 * screen.u }
+        width: Math.max(200, parent.width * 0.22)
+        height: width * 3 / 4 + selfLabel.height
+        color: Theme.background
+        border.color: Theme.text
+        border.width: 3
+        radius: 8
+        VideoOutput {
+            id: self
+            objectName: "selfVideo"
+            anchors { fill: parent; margins: 3; bottomMargin: selfLabel.height }
+            fillMode: VideoOutput.PreserveAspectCrop
+            Component.onCompleted: kiosk.attachSelfSink(self.videoSink)
+        }
+        Text {
+            id: selfLabel
+            anchors { bottom: parent.bottom; horizontalCenter: parent.horizontalCenter }
+            height: implicitHeight + 8 * screen.u
+            verticalAlignment: Text.AlignVCenter
+            text: qsTr("您自己")
+            color: Theme.text
+            font.pixelSize: Theme.smallSize * screen.u
+        }
+    }
+
+    // call clock
+    Rectangle {
+        anchors { left: parent.left; top: parent.top; margins: 24 * screen.u }
+        width: clockText.implicitWidth + 40 * screen.u
+        height: clockText.implicitHeight + 16 * screen.u
+        radius: height / 2
+        color: Theme.overlay
+        Text {
+            id: clockText
+            objectName: "callClock"
+            anchors.centerIn: parent
+            text: qsTr("通话 %1").arg(screen.clock(kiosk.callSeconds))
+            color: Theme.text
+            font.pixelSize: Theme.bodySize * screen.u
+            font.bold: true
+        }
+    }
+
+    // the picture froze: say it plainly over the video
+    Rectangle {
+        objectName: "reconnectingBanner"
+        visible: kiosk.reconnecting
+        anchors.centerIn: parent
+        width: Math.min(parent.width * 0.8, reconnectText.implicitWidth + 80 * screen.u)
+        height: reconnectText.implicitHeight + 40 * screen.u
+        radius: Theme.radius * screen.u
+        color: Theme.overlay
+        Text {
+            id: reconnectText
+            anchors.centerIn: parent
+            width: parent.width - 40 * screen.u
+            text: qsTr("画面中断，正在重新连接……")
+            color: Theme.text
+            font.pixelSize: Theme.titleSize * screen.u
+            horizontalAlignment: Text.AlignHCenter
+            wrapMode: Text.WordWrap
+        }
+    }
+
+    BigButton {
+        objectName: "hangUpButton"
+        u: screen.u
+        anchors { bottom: parent.bottom; horizontalCenter: parent.horizontalCenter; bottomMargin: 32 * screen.u }
+        width: Math.min(parent.width - 2 * Theme.margin * screen.u, 360 * screen.u)
+        baseColor: Theme.danger
+        textColor: Theme.dangerText
+        icon: "hang-up"
+        text: qsTr("结束通话")
+        onActivated: kiosk.hangUp()
+    }
+}

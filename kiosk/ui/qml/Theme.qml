@@ -1,0 +1,28 @@
+pragma Singleton
+import QtQuick
+
+// Colours and sizes of every screen. Text colours are chosen for contrast on their
+// background: white on the dark blue is 15:1, black on the yellow 13:1, white on the red 7.8:1.
+QtObject {
+    readonly property color background: "#0B1F33"
+    readonly property color panel: "#16324F"
+    readonly property color text: "#FFFFFF"
+    readonly property color textSoft: "#D8E4F0"      // 12:1 on background
+    readonly property color primary: "#FFD21F"
+    readonly property color primaryText: "#111111"
+    readonly property color danger: "#A4161A"
+    readonly property color dangerText: "#FFFFFF"
+    readonly property color neutral: "#FFFFFF"
+    readonly property color neutralText: "#111111"
+    readonly property color signal: "#3DDC84"         // the frame flashes this when the interpreter appears
+    readonly property color overlay: "#CC0B1F33"      // text pills over video
+
+    // sizes in px at the reference 1280×800 screen; every screen multiplies them by its `u`
+    readonly property real titleSize: 52
+    readonly property real bodySize: 34
+    readonly property real smallSize: 26
+    readonly property real buttonText: 38
+    readonly property real minTouch: 96               // never below 64 px, whatever the scale
+    readonly property real radius: 24
+    readonly property real margin: 40
+}

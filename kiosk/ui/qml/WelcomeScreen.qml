@@ -1,0 +1,83 @@
+import QtQuick
+
+// One tap: the biggest thing on the screen is the button that calls an interpreter.
+Rectangle {
+    id: screen
+    property real u: 1
+    color: Theme.background
+    Accessible.role: Accessible.Pane
+    Accessible.name: title.text
+
+    Column {
+        id: header
+        anchors { top: parent.top; left: parent.left; right: parent.right; margins: Theme.margin * screen.u }
+        spacing: 8 * screen.u
+        Text {
+            id: title
+            width: parent.width
+            text: qsTr("手语翻译服务")
+            color: Theme.text
+            font.pixelSize: Theme.titleSize * screen.u
+            font.bold: true
+            horizontalAlignment: Text.AlignHCenter
+            wrapMode: Text.WordWrap
+        }
+        Text {
+            width: parent.width
+            text: kiosk.location
+            color: Theme.textSoft
+            font.pixelSize: Theme.smallSize * screen.u
+            horizontalAlignment: Text.AlignHCenter
+            wrapMode: Text.WordWrap
+        }
+    }
+
+    BigButton {
+        id: start
+        objectName: "startCallButton"
+        u: screen.u
+        vertical: true
+        anchors.centerIn: parent
+        anchors.verticalCenterOffset: 10 * screen.u
+        width: Math.min(parent.width - 2 * Theme.margin * screen.u, 760 * screen.u)
+        height: Math.min(parent.height - header.height - hint.height - 4 * Theme.margin * screen.u,
+                         (parent.height > parent.width ? 760 : 440) * screen.u)
+        icon: "call-interpreter"
+        iconSize: Math.min(220 * screen.u, height * 0.5)
+        textSize: 56 * screen.u
+        text: qsTr("点这里\n联系手语翻译员")
+        onActivated: kiosk.startCall()
+    }
+
+    Text {
+        id: hint
+        anchors { bottom: offline.top; left: parent.left; right: parent.right; margins: Theme.margin * screen.u }
+        text: qsTr("点一下，手语翻译员就会出现在屏幕上。")
+        color: Theme.textSoft
+        font.pixelSize: Theme.bodySize * screen.u
+        horizontalAlignment: Text.AlignHCenter
+        wrapMode: Text.WordWrap
+    }
+
+    // the link to the interpreting centre is down: say so before anyone taps
+    Rectangle {
+        id: offline
+        objectName: "offlineBanner"
+        anchors { bottom: parent.bottom; horizontalCenter: parent.horizontalCenter; bottomMargin: 16 * screen.u }
+        visible: !kiosk.online
+        height: visible ? offlineText.implicitHeight + 20 * screen.u : 0
+        width: Math.min(parent.width - 2 * Theme.margin * screen.u, offlineText.implicitWidth + 48 * screen.u)
+        radius: height / 2
+        color: Theme.panel
+        Text {
+            id: offlineText
+            anchors.centerIn: parent
+            width: parent.width - 32 * screen.u
+            text: qsTr("正在连接翻译中心……")
+            color: Theme.text
+            font.pixelSize: Theme.smallSize * screen.u
+            horizontalAlignment: Text.AlignHCenter
+            wrapMode: Text.WordWrap
+        }
+    }
+}

@@ -1,0 +1,226 @@
+"""What the QML screens show, derived from the call engine's ``CallEvent`` snapshots.
+
+The view-model lives on the GUI thread. It never talks to aiortc: user actions go out through a
+``Commands`` object (the bridge), state comes in through ``apply_event``. Which screen is shown
+is decided here, in Python, so it can be tested without QML.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime
+from typing import Optional, Protocol
+
+from PySide6.QtCore import Property, QObject, QTimer, Signal, Slot
+
+from kiosk.call.states import BEFORE_ANSWER, CallEvent, CallState, EndReason
+
+# Screens, in the order a resident meets them.
+WELCOME, CONNECTING, CALL, RATING, NOTICE = "welcome", "connecting", "call", "rating", "notice"
+
+# End reasons that need explaining to the resident; others go straight back to Welcome.
+NOTICE_REASONS = {
+    EndReason.NO_INTERPRETER,
+    EndReason.OUT_OF_HOURS,
+    EndReason.DECLINED,
+    EndReason.DISPATCH_UNREACHABLE,
+    EndReason.NETWORK_LOST,
+    EndReason.DEVICE_ERROR,
+}
+RATING_LEVELS = (5, 4, 3, 2, 1)  # 非常满意 … 非常不满意
+NOTICE_SECONDS = 12
+
+
+class Commands(Protocol):
+    def request_call(self, started_by: str = "resident", category: Optional[str] = None) -> None: ...
+    def cancel(self) -> None: ...
+    def hang_up(self) -> None: ...
+    def rate(self, session_id: str, level: Optional[int]) -> None: ...
+
+
+class KioskViewModel(QObject):
+    changed = Signal()
+    remoteSinkAttached = Signal(QObject)
+    selfSinkAttached = Signal(QObject)
+
+    def __init__(self, commands: Commands, location: str = "", rating_timeout_s: float = 20,
+                 service_hours=None, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._commands = commands
+        self._location = location
+        self._service_hours = service_hours
+        self._online = False
+        self._rating_timeout = int(rating_timeout_s)
+        self._event = CallEvent(state=CallState.IDLE)
+        self._screen = WELCOME
+        self._rated_session: Optional[str] = None
+        self._countdown = 0
+        self._tick = QTimer(self)
+        self._tick.setInterval(1000)
+        self._tick.timeout.connect(self._on_tick)
+        self._tick.start()
+
+    # --- state in -------------------------------------------------------------------------
+
+    @Slot(object)
+    def apply_event(self, event: CallEvent) -> None:
+        self._event = event
+        state = event.state
+        if state is CallState.IDLE:
+            if self._screen not in (RATING, NOTICE):
+                self._screen = WELCOME
+        elif state in BEFORE_ANSWER or state is CallState.CONNECTING:
+            self._screen = CONNECTING
+        elif state in (CallState.CONNECTED, CallState.RECONNECTING):
+            self._screen = CALL
+        elif state is CallState.ENDED:
+            if event.answered:
+                self._screen = RATING
+                self._countdown = self._rating_timeout
+            elif event.reason in NOTICE_REASONS:
+                self._screen = NOTICE
+                self._countdown = NOTICE_SECONDS
+            else:
+                self._screen = WELCOME
+        self.changed.emit()
+
+    def _on_tick(self) -> None:
+        if self._screen in (RATING, NOTICE):
+            self._countdown -= 1
+            if self._countdown <= 0:
+                if self._screen == RATING:
+                    self.skipRating()
+                else:
+                    self.dismissNotice()
+                return
+        if self._screen in (CONNECTING, CALL, RATING, NOTICE):
+            self.changed.emit()  # clocks on screen
+
+    # --- properties for QML ---------------------------------------------------------------
+
+    def _get_screen(self) -> str:
+        return self._screen
+
+    def _get_state(self) -> str:
+        return self._event.state.value
+
+    def _get_reason(self) -> str:
+        return self._event.reason.value if self._event.reason else ""
+
+    def _get_position(self) -> int:
+        return self._event.queue_position or 0
+
+    def _get_estimate(self) -> int:
+        e = self._event.estimated_wait_s
+        return -1 if e is None else int(round(e))
+
+    def _get_wait_seconds(self) -> int:
+        start = self._event.requested_at
+        if start is None:
+            return 0
+        end = self._event.answered_at or self._event.ended_at or time.time()
+        return max(0, int(end - start))
+
+    def _get_call_seconds(self) -> int:
+        start = self._event.connected_at
+        if start is None:
+            return 0
+        end = self._event.ended_at or time.time()
+        return max(0, int(end - start))
+
+    def _get_countdown(self) -> int:
+        return max(0, self._countdown)
+
+    def _get_location(self) -> str:
+        return self._location
+
+    def _get_reconnecting(self) -> bool:
+        return self._event.state is CallState.RECONNECTING
+
+    def _get_online(self) -> bool:
+        return self._online
+
+    def _get_next_opening(self) -> str:
+        """When the service opens again, for the out-of-hours notice ("" if unknown)."""
+        if self._service_hours is None or self._event.reason is not EndReason.OUT_OF_HOURS:
+            return ""
+        at = datetime.fromtimestamp(self._event.ended_at or time.time()).astimezone()
+        opening = self._service_hours.next_opening(at)
+        return opening.strftime("%m-%d %H:%M") if opening else ""
+
+    @Slot(bool)
+    def set_online(self, online: bool) -> None:
+        """The link to dispatch came up or went down."""
+        if online != self._online:
+            self._online = online
+            self.changed.emit()
+
+    screen = Property(str, _get_screen, notify=changed)
+    callState = Property(str, _get_state, notify=changed)
+    endReason = Property(str, _get_reason, notify=changed)
+    queuePosition = Property(int, _get_position, notify=changed)
+    estimatedWaitSeconds = Property(int, _get_estimate, notify=changed)
+    waitSeconds = Property(int, _get_wait_seconds, notify=changed)
+    callSeconds = Property(int, _get_call_seconds, notify=changed)
+    countdown = Property(int, _get_countdown, notify=changed)
+    location = Property(str, _get_location, constant=True)
+    reconnecting = Property(bool, _get_reconnecting, notify=changed)
+    online = Property(bool, _get_online, notify=changed)
+    nextOpening = Property(str, _get_next_opening, notify=changed)
+
+    # --- actions from QML -----------------------------------------------------------------
+
+    @Slot()
+    def startCall(self) -> None:
+        if self._screen == WELCOME and self._event.state in (CallState.IDLE, CallState.ENDED):
+            self._commands.request_call("resident", None)
+
+    @Slot()
+    def cancelCall(self) -> None:
+        if self._screen == CONNECTING:
+            self._commands.cancel()
+
+    @Slot()
+    def hangUp(self) -> None:
+        if self._screen == CALL:
+            self._commands.hang_up()
+
+    @Slot(int)
+    def rate(self, level: int) -> None:
+        if self._screen != RATING or level not in RATING_LEVELS:
+            return
+        self._finish_rating(level)
+
+    @Slot()
+    def skipRating(self) -> None:
+        if self._screen == RATING:
+            self._finish_rating(None)
+
+    @Slot()
+    def dismissNotice(self) -> None:
+        if self._screen == NOTICE:
+            self._back_to_welcome()
+
+    def _finish_rating(self, level: Optional[int]) -> None:
+        sid = self._event.session_id
+        if sid and sid != self._rated_session:
+            self._rated_session = sid
+            self._commands.rate(sid, level)
+        self._back_to_welcome()
+
+    def _back_to_welcome(self) -> None:
+        self._screen = WELCOME
+        self._countdown = 0
+        # Nothing of the last call stays on screen.
+        self._event = CallEvent(state=CallState.IDLE)
+        self.changed.emit()
+
+    # --- video sinks registered by the QML VideoOutputs -----------------------------------
+
+    @Slot(QObject)
+    def attachRemoteSink(self, sink: QObject) -> None:
+        self.remoteSinkAttached.emit(sink)
+
+    @Slot(QObject)
+    def attachSelfSink(self, sink: QObject) -> None:
+        self.selfSinkAttached.emit(sink)
