@@ -155,3 +155,21 @@ async def test_cancel_while_ringing(demo_config):
         # the interpreter never got the call
         await asyncio.sleep(0.3)
         assert rig.sim.stats.calls == []
+
+
+async def test_outside_service_hours_ends_at_once_without_dispatch(demo_config):
+    # open one minute a week, three days from now
+    days = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+    open_day = days[(time.localtime().tm_wday + 3) % 7]
+    hours = {d: "03:00-03:01" if d == open_day else "closed" for d in days}
+    config = demo_config(service_hours=hours)
+    async with Rig(config) as rig:
+        assert await rig.engine.signaling.wait_ready(5)
+        sid = await rig.engine.request_call()
+        assert rig.engine.state is S.ENDED
+        assert rig.engine.current.reason is EndReason.OUT_OF_HOURS
+        assert rig.states == [S.REQUESTING, S.ENDED]
+        rec = rig.store.get(sid)
+        assert rec.end_reason == "out_of_hours" and rec.ended_by == "kiosk"
+        await asyncio.sleep(0.3)
+        assert rig.services.interpreters[0].stats.rings == 0  # dispatch was never asked
