@@ -146,3 +146,24 @@ def test_demo_window_starts_on_welcome_screen(tmp_path, demo_config):
     assert not image.isNull() and image.width() >= 640
     colours = {image.pixel(x, y) for x in range(0, image.width(), 37) for y in range(0, image.height(), 37)}
     assert len(colours) > 3  # a drawn screen, not an empty window
+
+
+def test_sigterm_stops_the_kiosk_window_cleanly(demo_config):
+    config = demo_config()
+    proc = subprocess.Popen(kiosk_cmd("demo", "--windowed", "--config", str(config.source)),
+                            cwd=ROOT, env=env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                            text=True)
+    try:
+        deadline = time.monotonic() + 60
+        for line in proc.stderr:
+            if "connected to dispatch" in line and "as kiosk" in line:
+                break
+            assert time.monotonic() < deadline, "the kiosk never connected"
+        proc.send_signal(signal.SIGTERM)
+        _, rest = proc.communicate(timeout=20)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 0
+    assert "kiosk stopped" in rest

@@ -83,6 +83,12 @@ def test_tap_call_hang_up_rate_and_record(qtbot, kiosk_app):
     tap(app, "rate2")
     qtbot.waitUntil(lambda: app.vm.screen == "welcome", timeout=5000)
     qtbot.waitUntil(lambda: recorder.states and recorder.states[-1] is S.IDLE, timeout=5000)
+    # frames still in flight when the call ended never reach the screen afterwards
+    shown = (app.bridge.remote.shown, app.bridge.local.shown)
+    qtbot.wait(500)
+    assert (app.bridge.remote.shown, app.bridge.local.shown) == shown
+    assert not remote_sink.videoFrame().isValid()
+    assert not app.bridge.local.sink.videoFrame().isValid()
 
     assert recorder.states == [S.REQUESTING, S.QUEUED, S.RINGING, S.CONNECTING, S.CONNECTED,
                                S.ENDED, S.IDLE]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
 import sys
 from pathlib import Path
 from typing import Optional
@@ -135,6 +136,17 @@ def pick_font(app: QGuiApplication) -> None:
     log.warning("no CJK font found (install fonts-noto-cjk): Chinese text may not show")
 
 
+def _quit_on_signals(app: QGuiApplication) -> None:
+    """SIGTERM (systemd, a technician) and Ctrl+C end the kiosk cleanly: an open call is ended
+    and recorded, the window closes. Python runs its signal handlers only when it gets control,
+    so a timer gives it a moment four times a second."""
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda signum, _frame: (log.info("signal %d: stopping", signum), app.quit()))
+    tick = QTimer(app)
+    tick.timeout.connect(lambda: None)
+    tick.start(250)
+
+
 def _has_screen() -> bool:
     if os.environ.get("QT_QPA_PLATFORM") or sys.platform in ("win32", "darwin"):
         return True
@@ -154,6 +166,7 @@ def run_kiosk(config, *, embedded_services: bool, windowed: bool = False,
     pick_font(app)
     kiosk_app = KioskApp(config, embedded_services=embedded_services)
     app.aboutToQuit.connect(kiosk_app.shutdown)
+    _quit_on_signals(app)
     kiosk_app.start()
     if windowed or screenshot is not None:
         kiosk_app.window.show()
@@ -171,4 +184,5 @@ def run_kiosk(config, *, embedded_services: bool, windowed: bool = False,
         QTimer.singleShot(1500, grab)
     code = app.exec()
     kiosk_app.shutdown()
+    log.info("kiosk stopped")
     return code

@@ -39,8 +39,12 @@ class CallBridge(QObject):
         engine.camera.subscribe(self.local.offer)
 
     def _on_event(self, event: CallEvent) -> None:
-        if event.state in (CallState.ENDED, CallState.IDLE):
-            # nothing of the last call stays on screen
+        if event.state is CallState.REQUESTING:
+            self.local.open()  # the self-view warms up while the call is placed
+        elif event.state is CallState.CONNECTING:
+            self.remote.open()
+        elif event.state in (CallState.ENDED, CallState.IDLE):
+            # nothing of the last call stays on screen, and late frames are dropped
             self.remote.clear()
             self.local.clear()
 

@@ -56,6 +56,7 @@ class LatestFrame(QObject):
         self._frame: Optional[av.VideoFrame] = None
         self._pending = False
         self._sink: Optional[QVideoSink] = None
+        self._open = False  # frames are taken only between open() and clear()
         self.offered = 0
         self.shown = 0
         self._ready.connect(self._deliver, Qt.ConnectionType.QueuedConnection)
@@ -67,8 +68,15 @@ class LatestFrame(QObject):
     def sink(self) -> Optional[QVideoSink]:
         return self._sink
 
+    def open(self) -> None:
+        """Start taking frames (a call began)."""
+        with self._lock:
+            self._open = True
+
     def offer(self, frame: av.VideoFrame) -> None:
         with self._lock:
+            if not self._open:
+                return  # a straggler from a call that is over: never show it
             self._frame = frame
             self.offered += 1
             if self._pending:
@@ -87,7 +95,9 @@ class LatestFrame(QObject):
         self.shown += 1
 
     def clear(self) -> None:
+        """Stop taking frames and blank the screen: nothing of the last call stays."""
         with self._lock:
             self._frame = None
+            self._open = False
         if self._sink is not None:
             self._sink.setVideoFrame(QVideoFrame())
