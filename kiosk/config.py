@@ -211,8 +211,14 @@ class _Walker:
         line = node.start_mark.line + 1 if node is not None else None
         raise ConfigError(message, source=self.source, line=line, key=key or None)
 
-    def scalar(self, node: yaml.Node) -> Any:
-        return self.loader.construct_object(node, deep=True)
+    def scalar(self, node: yaml.Node, key: str = "") -> Any:
+        try:
+            return self.loader.construct_object(node, deep=True)
+        except (yaml.YAMLError, ValueError, TypeError, OverflowError) as exc:
+            # an unknown tag (!x), a date that is not one (2024-13-45), !!int on a word …
+            reason = getattr(exc, "problem", None) or str(exc)
+            self.fail(node, key, f"cannot read the value {node.value!r}: {reason} "
+                                 "(put text in quotes)")
 
     def shown(self, node: yaml.Node) -> str:
         if isinstance(node, yaml.ScalarNode):
@@ -225,7 +231,7 @@ class _Walker:
         seen: dict[str, yaml.Node] = {}
         pairs = []
         for knode, vnode in node.value:
-            name = self.scalar(knode)
+            name = self.scalar(knode, key)
             if not isinstance(name, str):
                 self.fail(knode, key, f"keys must be text, got {name!r}")
             if name in seen:
@@ -285,7 +291,7 @@ class _Walker:
             return MappingProxyType({n: self.typed(args[1], v, f"{key}.{n}") for n, _, v in pairs})
         if not isinstance(node, yaml.ScalarNode):
             self.fail(node, key, f"expected {_expected(hint)}, got {self.shown(node)}")
-        value = self.scalar(node)
+        value = self.scalar(node, key)
         if origin is Literal:
             if value not in args:
                 self.fail(node, key, f"expected one of {', '.join(repr(a) for a in args)}, got {value!r}")
@@ -341,6 +347,11 @@ def parse_config(text: str, source_name: str = "config.yaml", base_dir: Optional
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         problem = exc.problem or exc.context or "not valid YAML"
+        if exc.context_mark is not None and exc.problem_mark is not None \
+                and exc.problem_mark.index >= len(text):
+            # an unclosed quote or bracket runs to the end of the file: name where it began
+            mark = exc.context_mark
+            problem = f"{problem} {exc.context} that starts on this line"
         raise ConfigError(f"invalid YAML: {problem}", source=source_name,
                           line=mark.line + 1 if mark else None) from None
     except yaml.YAMLError as exc:

@@ -291,6 +291,10 @@ def _hints(cls: type[Message]) -> dict[str, Any]:
     return _HINTS[cls]
 
 
+def _no_constant(name: str):
+    raise ValueError(f"{name} is not a JSON number")
+
+
 def decode(data: str | bytes) -> Message:
     """Parse one frame into its message, or raise ``ProtocolError``."""
     if len(data) > MAX_MESSAGE_BYTES or (
@@ -298,9 +302,11 @@ def decode(data: str | bytes) -> Message:
     ):
         raise ProtocolError("too_large", f"message larger than {MAX_MESSAGE_BYTES} bytes")
     try:
-        body = json.loads(data)
+        body = json.loads(data, parse_constant=_no_constant)
     except (ValueError, UnicodeDecodeError) as exc:
         raise ProtocolError("bad_message", f"not JSON: {exc}") from None
+    except RecursionError:  # a few KiB of '[' nest deeper than the parser's stack allows
+        raise ProtocolError("bad_message", "not JSON: nested too deeply") from None
     if not isinstance(body, dict):
         raise ProtocolError("bad_message", "a message must be a JSON object")
     kind = body.pop("type", None)

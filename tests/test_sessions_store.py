@@ -1,0 +1,448 @@
+"""kiosk/sessions/store.py on real SQLite files: durability settings, the life of a record,
+refusals, interrupted calls, schema versions and migrations, no personal data, and a kill."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from kiosk.sessions import store as store_module
+from kiosk.sessions.model import SessionRecord
+from kiosk.sessions.store import SCHEMA_VERSION, SessionStore, StoreError
+
+ROOT = Path(__file__).resolve().parents[1]
+T0 = 1_717_380_000.0  # some epoch second
+
+
+@pytest.fixture
+def db(tmp_path) -> Path:
+    return tmp_path / "log" / "sessions.sqlite3"  # the folder does not exist yet
+
+
+@pytest.fixture
+def store(db):
+    with SessionStore(db) as s:
+        yield s
+
+
+def begin(store: SessionStore, sid: str = "s1", at: float = T0, **kw) -> SessionRecord:
+    args = {"kiosk_id": "k-01", "started_by": "resident", "category": None, "app_version": "0.1.0"}
+    args.update(kw)
+    return store.begin(sid, at=at, **args)
+
+
+def columns(path: Path, table: str) -> list[str]:
+    with sqlite3.connect(path) as raw:
+        names = [row[1] for row in raw.execute(f"PRAGMA table_info({table})")]
+    raw.close()
+    return names
+
+
+def user_version(path: Path) -> int:
+    raw = sqlite3.connect(path)
+    try:
+        return raw.execute("PRAGMA user_version").fetchone()[0]
+    finally:
+        raw.close()
+
+
+# --- settings and schema --------------------------------------------------------------------
+
+
+def test_wal_and_full_sync_are_in_force(store, db):
+    assert db.exists()  # the missing folder was made
+    assert store.pragma("journal_mode") == "wal"
+    assert store.pragma("synchronous") == 2  # FULL
+    assert store.pragma("foreign_keys") == 1
+    # WAL is a property of the file: another connection sees it too
+    assert user_version(db) == SCHEMA_VERSION
+    raw = sqlite3.connect(db)
+    try:
+        assert raw.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    finally:
+        raw.close()
+
+
+def test_new_database_is_at_the_current_schema_version(store):
+    assert SCHEMA_VERSION == len(store_module.MIGRATIONS) >= 1
+    assert store.schema_version == SCHEMA_VERSION
+    assert store.integrity_ok()
+
+
+def test_sessions_table_holds_exactly_the_record_fields(store, db):
+    """No personal data: the columns are the record's fields and nothing else, so a new column
+    has to be added to SessionRecord (and reviewed) on purpose."""
+    fields = [f.name for f in dataclasses.fields(SessionRecord)]
+    assert fields == [
+        "session_id", "kiosk_id", "started_by", "category", "state", "requested_at",
+        "answered_at", "connected_at", "ended_at", "wait_s", "talk_s", "end_reason", "ended_by",
+        "interpreter_id", "rating", "rated_at", "app_version",
+    ]
+    assert columns(db, "sessions") == fields
+    assert columns(db, "session_events") == ["session_id", "seq", "state", "at"]
+    with sqlite3.connect(db) as raw:
+        tables = sorted(r[0] for r in raw.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table'"))
+    raw.close()
+    assert tables == ["session_events", "sessions"]
+
+
+# --- the life of a record -------------------------------------------------------------------
+
+
+def test_full_call_gives_times_durations_and_events(store):
+    rec = begin(store, category="social_security", started_by="staff")
+    assert (rec.state, rec.requested_at, rec.started_by, rec.category) == (
+        "requesting", T0, "staff", "social_security")
+    assert rec.is_open and rec.answered_at is None and rec.ended_at is None
+
+    store.transition("s1", "queued", T0 + 1)
+    store.transition("s1", "ringing", T0 + 4)
+    rec = store.transition("s1", "connecting", T0 + 9, interpreter_id="int-7")
+    assert rec.answered_at == T0 + 9 and rec.interpreter_id == "int-7" and rec.connected_at is None
+    rec = store.transition("s1", "connected", T0 + 11)
+    assert rec.connected_at == T0 + 11
+    # a reconnect does not move the first answer or connection
+    store.transition("s1", "reconnecting", T0 + 50)
+    store.transition("s1", "connecting", T0 + 52)
+    rec = store.transition("s1", "connected", T0 + 53)
+    assert (rec.answered_at, rec.connected_at, rec.state) == (T0 + 9, T0 + 11, "connected")
+
+    rec = store.end("s1", "completed", T0 + 131, "interpreter")
+    assert (rec.state, rec.end_reason, rec.ended_by, rec.ended_at) == (
+        "ended", "completed", "interpreter", T0 + 131)
+    assert rec.wait_s == pytest.approx(9.0)  # answered - requested
+    assert rec.talk_s == pytest.approx(120.0)  # ended - connected
+    assert not rec.is_open and rec.rating is None and rec.rated_at is None
+
+    rec = store.rate("s1", 4, T0 + 140)
+    assert (rec.rating, rec.rated_at) == (4, T0 + 140)
+    assert store.events("s1") == [
+        ("requesting", T0), ("queued", T0 + 1), ("ringing", T0 + 4), ("connecting", T0 + 9),
+        ("connected", T0 + 11), ("reconnecting", T0 + 50), ("connecting", T0 + 52),
+        ("connected", T0 + 53), ("ended", T0 + 131),
+    ]
+    assert store.get("s1") == rec
+
+
+def test_never_answered_call_waits_until_the_end_and_talks_zero(store):
+    begin(store)
+    store.transition("s1", "queued", T0 + 2)
+    rec = store.end("s1", "cancelled_by_caller", T0 + 37, "kiosk")
+    assert rec.wait_s == pytest.approx(37.0)
+    assert rec.talk_s == 0.0
+    assert rec.answered_at is None and rec.connected_at is None
+
+
+def test_answered_but_never_connected_has_no_talk_time(store):
+    begin(store)
+    store.transition("s1", "connecting", T0 + 5)
+    rec = store.end("s1", "network_lost", T0 + 30, "kiosk")
+    assert (rec.wait_s, rec.talk_s) == (pytest.approx(5.0), 0.0)
+
+
+def test_skipped_rating_is_recorded_as_rated_without_a_value(store):
+    begin(store)
+    store.end("s1", "no_interpreter", T0 + 3, "dispatch")
+    rec = store.rate("s1", None, T0 + 10)
+    assert rec.rating is None and rec.rated_at == T0 + 10
+    with pytest.raises(StoreError, match="already rated"):
+        store.rate("s1", 5, T0 + 11)
+
+
+def test_records_survive_reopening_and_list_newest_first(db):
+    with SessionStore(db) as s:
+        for i in range(3):
+            begin(s, f"s{i}", at=T0 + i * 100)
+            s.end(f"s{i}", "completed", T0 + i * 100 + 10, "kiosk")
+    with SessionStore(db) as s:
+        assert [r.session_id for r in s.list_sessions()] == ["s2", "s1", "s0"]
+        assert [r.session_id for r in s.list_sessions(limit=2)] == ["s2", "s1"]
+        assert [r.session_id for r in s.list_sessions(since=T0 + 100)] == ["s2", "s1"]
+        assert s.get("s1").ended_at == T0 + 110
+        assert s.get("nope") is None
+
+
+# --- refusals -------------------------------------------------------------------------------
+
+
+def test_unknown_end_reason_is_refused_and_changes_nothing(store):
+    begin(store)
+    with pytest.raises(ValueError, match="unknown end reason"):
+        store.end("s1", "bored", T0 + 1, "kiosk")
+    with pytest.raises(ValueError, match="ended_by"):
+        store.end("s1", "completed", T0 + 1, "resident")
+    assert store.get("s1").is_open
+    assert store.events("s1") == [("requesting", T0)]
+
+
+@pytest.mark.parametrize("rating", [0, 6, -1, True, False, 4.0, "5"])
+def test_bad_rating_is_refused(store, rating):
+    begin(store)
+    store.end("s1", "completed", T0 + 5, "kiosk")
+    with pytest.raises(ValueError, match="a rating is 1 to 5"):
+        store.rate("s1", rating, T0 + 6)
+    assert store.get("s1").rated_at is None
+
+
+@pytest.mark.parametrize("rating", [1, 5])
+def test_rating_limits_are_accepted(store, rating):
+    begin(store)
+    store.end("s1", "completed", T0 + 5, "kiosk")
+    assert store.rate("s1", rating, T0 + 6).rating == rating
+
+
+def test_rating_before_the_end_is_refused(store):
+    begin(store)
+    store.transition("s1", "connected", T0 + 3)
+    with pytest.raises(StoreError, match="has not ended"):
+        store.rate("s1", 5, T0 + 4)
+    assert store.get("s1").rated_at is None
+
+
+def test_rating_twice_is_refused_and_keeps_the_first(store):
+    begin(store)
+    store.end("s1", "completed", T0 + 5, "kiosk")
+    store.rate("s1", 2, T0 + 6)
+    with pytest.raises(StoreError, match="already rated"):
+        store.rate("s1", 5, T0 + 7)
+    assert (store.get("s1").rating, store.get("s1").rated_at) == (2, T0 + 6)
+
+
+def test_ended_session_cannot_move_or_end_again(store):
+    begin(store)
+    store.end("s1", "completed", T0 + 5, "kiosk")
+    with pytest.raises(StoreError, match="already ended"):
+        store.transition("s1", "connected", T0 + 6)
+    with pytest.raises(StoreError, match="already ended"):
+        store.end("s1", "network_lost", T0 + 6, "system")
+    rec = store.get("s1")
+    assert (rec.state, rec.end_reason, rec.ended_at) == ("ended", "completed", T0 + 5)
+    assert [state for state, _ in store.events("s1")] == ["requesting", "ended"]
+
+
+@pytest.mark.parametrize("state", ["idle", "ended", "talking", ""])
+def test_transition_to_a_state_a_call_cannot_move_to_is_refused(store, state):
+    begin(store)
+    with pytest.raises(ValueError, match="not a state"):
+        store.transition("s1", state, T0 + 1)
+    assert store.get("s1").state == "requesting"
+
+
+def test_unknown_started_by_is_refused_and_writes_nothing(store):
+    with pytest.raises(ValueError, match="started_by"):
+        begin(store, started_by="interpreter")
+    assert store.get("s1") is None and store.events("s1") == []
+
+
+def test_unknown_session_is_a_store_error(store):
+    with pytest.raises(StoreError, match="no session ghost"):
+        store.transition("ghost", "queued", T0)
+    with pytest.raises(StoreError, match="no session ghost"):
+        store.end("ghost", "completed", T0, "kiosk")
+    with pytest.raises(StoreError, match="no session ghost"):
+        store.rate("ghost", 3, T0)
+    assert str(StoreError("no session ghost")) == "no session ghost"  # not KeyError's quotes
+
+
+def test_a_failed_change_is_rolled_back_whole(store, db):
+    begin(store)
+    with pytest.raises(sqlite3.IntegrityError):
+        begin(store)  # the same session id again
+    assert store.events("s1") == [("requesting", T0)]
+    # the connection is usable and not stuck in a transaction
+    assert store.transition("s1", "queued", T0 + 1).state == "queued"
+    assert not store._db.in_transaction
+
+
+# --- interrupted calls ----------------------------------------------------------------------
+
+
+def test_close_interrupted_ends_open_records_at_their_last_event(store):
+    begin(store, "talking", at=T0)
+    store.transition("talking", "connecting", T0 + 4)
+    store.transition("talking", "connected", T0 + 6)
+    store.transition("talking", "reconnecting", T0 + 70)
+
+    begin(store, "waiting", at=T0 + 100)
+    store.transition("waiting", "queued", T0 + 101)
+
+    begin(store, "tapped", at=T0 + 200)
+
+    begin(store, "done", at=T0 + 300)
+    store.end("done", "completed", T0 + 330, "kiosk")
+    done_before = store.get("done")
+
+    closed = store.close_interrupted(at=T0 + 9999)
+    assert sorted(r.session_id for r in closed) == ["talking", "tapped", "waiting"]
+    for rec in closed:
+        assert (rec.state, rec.end_reason, rec.ended_by) == ("ended", "interrupted", "system")
+        assert rec == store.get(rec.session_id)
+
+    talking, waiting, tapped = (store.get(s) for s in ("talking", "waiting", "tapped"))
+    assert talking.ended_at == T0 + 70
+    assert (talking.wait_s, talking.talk_s) == (pytest.approx(4.0), pytest.approx(64.0))
+    assert waiting.ended_at == T0 + 101
+    assert (waiting.wait_s, waiting.talk_s) == (pytest.approx(1.0), 0.0)
+    assert tapped.ended_at == T0 + 200
+    assert (tapped.wait_s, tapped.talk_s) == (0.0, 0.0)
+    assert store.events("talking")[-1] == ("ended", T0 + 70)
+
+    assert store.get("done") == done_before
+    assert store.events("done")[-1] == ("ended", T0 + 330)
+    assert store.close_interrupted(at=T0 + 10000) == []  # nothing left open
+
+
+# --- schema versions and migrations ---------------------------------------------------------
+
+
+def test_database_from_a_newer_kiosk_is_refused_untouched(db):
+    with SessionStore(db) as s:
+        begin(s)
+    raw = sqlite3.connect(db)
+    raw.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    raw.close()
+    with pytest.raises(StoreError) as info:
+        SessionStore(db)
+    message = str(info.value)
+    assert "newer kiosk version" in message and str(db) in message
+    assert f"schema {SCHEMA_VERSION + 1}" in message and "update the kiosk" in message
+    assert user_version(db) == SCHEMA_VERSION + 1
+    assert not list(db.parent.glob("*.bak"))
+
+
+def test_fresh_database_is_migrated_once_without_a_backup(db, monkeypatch):
+    calls = []
+    real = list(store_module.MIGRATIONS)
+
+    def spy(i):
+        def run(conn):
+            calls.append(i + 1)
+            real[i](conn)
+        return run
+
+    monkeypatch.setattr(store_module, "MIGRATIONS", [spy(i) for i in range(len(real))])
+    db.parent.mkdir(parents=True)
+    sqlite3.connect(db).close()  # an empty database file, at version 0
+    assert user_version(db) == 0
+    with SessionStore(db) as s:
+        assert s.schema_version == SCHEMA_VERSION
+        begin(s)
+    assert calls == list(range(1, SCHEMA_VERSION + 1))
+    assert not list(db.parent.glob("*.bak"))  # nothing to back up at version 0
+
+    with SessionStore(db) as s:  # opening again migrates nothing
+        assert s.get("s1") is not None
+    assert calls == list(range(1, SCHEMA_VERSION + 1))
+
+
+def _add_counters_table(conn: sqlite3.Connection) -> None:
+    conn.execute("CREATE TABLE counters (name TEXT PRIMARY KEY, n INTEGER NOT NULL)")
+
+
+def test_migrating_an_older_database_backs_it_up_first(db, monkeypatch):
+    with SessionStore(db) as s:
+        begin(s)
+        s.end("s1", "completed", T0 + 20, "kiosk")
+    old = SCHEMA_VERSION
+    monkeypatch.setattr(store_module, "MIGRATIONS", [*store_module.MIGRATIONS, _add_counters_table])
+    monkeypatch.setattr(store_module, "SCHEMA_VERSION", old + 1)
+
+    with SessionStore(db) as s:
+        assert s.schema_version == old + 1
+        assert s.get("s1").end_reason == "completed"  # data kept
+    backup = db.with_name(f"{db.name}.v{old}.bak")
+    assert backup.exists()
+    assert user_version(backup) == old
+    raw = sqlite3.connect(backup)
+    try:
+        assert raw.execute("SELECT session_id, end_reason FROM sessions").fetchall() == [
+            ("s1", "completed")]
+        assert raw.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        assert raw.execute("SELECT name FROM sqlite_master WHERE name = 'counters'").fetchone() is None
+    finally:
+        raw.close()
+    raw = sqlite3.connect(db)
+    try:
+        assert raw.execute("SELECT name FROM sqlite_master WHERE name = 'counters'").fetchone()
+    finally:
+        raw.close()
+
+
+def test_a_failing_migration_leaves_the_old_schema(db, monkeypatch):
+    with SessionStore(db) as s:
+        begin(s)
+    old = SCHEMA_VERSION
+
+    def broken(conn):
+        conn.execute("CREATE TABLE half_done (x)")
+        raise sqlite3.OperationalError("disk on fire")
+
+    monkeypatch.setattr(store_module, "MIGRATIONS", [*store_module.MIGRATIONS, broken])
+    monkeypatch.setattr(store_module, "SCHEMA_VERSION", old + 1)
+    with pytest.raises(sqlite3.OperationalError, match="disk on fire"):
+        SessionStore(db)
+    assert user_version(db) == old
+    raw = sqlite3.connect(db)
+    try:
+        assert raw.execute("SELECT name FROM sqlite_master WHERE name = 'half_done'").fetchone() is None
+        assert raw.execute("SELECT COUNT(*) FROM sessions").fetchone()[0] == 1
+    finally:
+        raw.close()
+
+
+# --- a kill right after a commit ------------------------------------------------------------
+
+CHILD = """
+import sys, time
+from kiosk.sessions.store import SessionStore
+store = SessionStore(sys.argv[1])
+store.begin("killed", "k-01", "resident", None, "0.1.0", 100.0)
+store.transition("killed", "queued", 101.0)
+store.transition("killed", "connecting", 105.0, interpreter_id="int-1")
+store.transition("killed", "connected", 106.0)
+print("committed", flush=True)
+time.sleep(60)
+"""
+
+
+@pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="needs SIGKILL")
+def test_record_survives_a_kill_right_after_a_commit(db):
+    db.parent.mkdir(parents=True)
+    child = subprocess.Popen([sys.executable, "-c", CHILD, str(db)], cwd=ROOT,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        line = child.stdout.readline()
+        assert line.strip() == "committed", child.stderr.read()
+        os.kill(child.pid, signal.SIGKILL)
+        assert child.wait(timeout=10) == -signal.SIGKILL
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.wait()
+        child.stdout.close()
+        child.stderr.close()
+    # the connection was never closed, so the commits are still in the write-ahead log
+    assert Path(f"{db}-wal").exists() and Path(f"{db}-wal").stat().st_size > 0
+
+    raw = sqlite3.connect(db)
+    try:
+        assert raw.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    finally:
+        raw.close()
+    with SessionStore(db) as s:
+        assert s.integrity_ok()
+        rec = s.get("killed")
+        assert (rec.state, rec.answered_at, rec.connected_at, rec.interpreter_id) == (
+            "connected", 105.0, 106.0, "int-1")
+        assert [state for state, _ in s.events("killed")] == [
+            "requesting", "queued", "connecting", "connected"]
+        (closed,) = s.close_interrupted(at=999.0)
+        assert (closed.end_reason, closed.ended_at, closed.talk_s) == ("interrupted", 106.0, 0.0)
