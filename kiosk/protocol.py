@@ -25,6 +25,8 @@ MAX_MESSAGE_BYTES = 64 * 1024  # an SDP with all candidates is ~5-10 KiB
 Role = Literal["kiosk", "interpreter"]
 StartedBy = Literal["resident", "staff"]
 PresenceState = Literal["available", "away"]
+# what dispatch says an interpreter is doing (``status``); only available/away are chosen by them
+InterpreterState = Literal["available", "ringing", "in_call", "wrap_up", "away"]
 UnavailableReason = Literal["no_interpreter", "out_of_hours"]
 EndedBy = Literal["kiosk", "interpreter", "dispatch"]
 ErrorCode = Literal[
@@ -165,6 +167,21 @@ class Presence(Message):
     state: PresenceState
 
 
+@message("status")
+class Status(Message):
+    """Dispatch to interpreter: your state now, sent on every change (and after welcome).
+
+    ``reason`` says why dispatch changed it on its own: ``missed_rings`` (set away after
+    missing rings in a row), ``wrap_up_over`` (back to available after the wrap-up pause).
+    ``wrap_up_s`` is the pause left while ``state`` is ``wrap_up``.
+    """
+
+    state: InterpreterState
+    reason: Optional[str] = None
+    wrap_up_s: Optional[float] = None
+    missed_rings: int = 0
+
+
 @message("ring")
 class Ring(Message):
     """Dispatch to interpreter: a call for you. Answer with accept or decline."""
@@ -175,6 +192,7 @@ class Ring(Message):
     waited_s: float
     started_by: StartedBy = "resident"
     category: Optional[str] = None
+    timeout_s: Optional[float] = None  # the ring moves on to another interpreter after this
 
 
 @message("accept")
@@ -235,6 +253,43 @@ class CallEnded(Message):
     session_id: str
     reason: str
     by: EndedBy
+
+
+# --- central records ------------------------------------------------------------------------
+
+
+@message("session_record")
+class SessionRecordUpload(Message):
+    """Kiosk to dispatch: one finished session from the kiosk's log (no personal data).
+
+    Sent from the kiosk's outbox until acknowledged; dispatch stores it idempotently by
+    ``session_id``, so sending it again is harmless. ``kiosk_id`` must be the sender's own.
+    """
+
+    session_id: str
+    kiosk_id: str
+    started_by: StartedBy
+    category: Optional[str]
+    state: str
+    requested_at: float
+    answered_at: Optional[float]
+    connected_at: Optional[float]
+    ended_at: Optional[float]
+    wait_s: Optional[float]
+    talk_s: Optional[float]
+    end_reason: Optional[str]
+    ended_by: Optional[str]
+    interpreter_id: Optional[str]
+    rating: Optional[int]
+    rated_at: Optional[float]
+    app_version: str
+
+
+@message("record_ack")
+class RecordAck(Message):
+    """Dispatch to kiosk: the session record is stored centrally; drop it from the outbox."""
+
+    session_id: str
 
 
 MESSAGE_TYPES: dict[str, type[Message]] = _REGISTRY

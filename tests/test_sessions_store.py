@@ -87,11 +87,18 @@ def test_sessions_table_holds_exactly_the_record_fields(store, db):
     ]
     assert columns(db, "sessions") == fields
     assert columns(db, "session_events") == ["session_id", "seq", "state", "at"]
+    # the outbox is a table of its own and holds no record data, only what to send
+    assert columns(db, "outbox") == ["session_id", "queued_at", "attempts"]
     with sqlite3.connect(db) as raw:
         tables = sorted(r[0] for r in raw.execute(
             "SELECT name FROM sqlite_master WHERE type = 'table'"))
     raw.close()
-    assert tables == ["session_events", "sessions"]
+    assert tables == ["outbox", "session_events", "sessions"]
+
+
+def test_schema_version_is_two_with_the_outbox():
+    assert [m.__name__ for m in store_module.MIGRATIONS] == ["_v1", "_v2"]
+    assert SCHEMA_VERSION == 2
 
 
 # --- the life of a record -------------------------------------------------------------------
@@ -398,6 +405,190 @@ def test_a_failing_migration_leaves_the_old_schema(db, monkeypatch):
         raw.close()
 
 
+# --- the outbox -----------------------------------------------------------------------------
+
+
+def queued(store: SessionStore) -> list[str]:
+    return [r.session_id for r in store.pending_uploads(limit=1000)]
+
+
+def test_a_new_record_is_not_queued_until_it_ends(store):
+    begin(store)
+    store.transition("s1", "connected", T0 + 3)
+    assert queued(store) == [] and store.outbox_size() == 0
+    rec = store.end("s1", "completed", T0 + 9, "kiosk")
+    assert store.pending_uploads() == [rec]  # the finished record itself, all fields
+    assert store.outbox_size() == 1 and store.upload_attempts("s1") == 0
+
+
+def test_rating_queues_the_rated_record_again(store):
+    begin(store)
+    store.end("s1", "completed", T0 + 9, "kiosk")
+    store.note_upload_attempt("s1")
+    assert store.upload_attempts("s1") == 1
+    rated = store.rate("s1", 5, T0 + 15)
+    assert store.pending_uploads() == [rated] and rated.rating == 5
+    assert store.upload_attempts("s1") == 0  # a new version, not sent yet
+    # uploaded, then nothing is queued; a rating after the upload queues it once more
+    begin(store, "s2", at=T0 + 20)
+    store.end("s2", "completed", T0 + 30, "kiosk")
+    assert store.mark_uploaded("s2") is True
+    assert queued(store) == ["s1"]
+    store.rate("s2", None, T0 + 31)
+    assert queued(store) == ["s1", "s2"]
+    assert store.pending_uploads()[1].rated_at == T0 + 31
+
+
+def test_close_interrupted_queues_what_it_closes(store):
+    begin(store, "done", at=T0)
+    store.end("done", "completed", T0 + 5, "kiosk")
+    store.mark_uploaded("done")
+    begin(store, "open1", at=T0 + 10)
+    begin(store, "open2", at=T0 + 20)
+    closed = store.close_interrupted(at=T0 + 100)
+    assert sorted(queued(store)) == ["open1", "open2"]
+    assert sorted(store.pending_uploads(), key=lambda r: r.session_id) == sorted(
+        closed, key=lambda r: r.session_id)
+
+
+def test_pending_uploads_oldest_first_with_a_limit(store):
+    for i, sid in enumerate(["c", "a", "b", "d"]):
+        begin(store, sid, at=T0 + i * 10)
+        store.end(sid, "completed", T0 + i * 10 + 5, "kiosk")
+    assert queued(store) == ["c", "a", "b", "d"]
+    assert [r.session_id for r in store.pending_uploads(limit=2)] == ["c", "a"]
+    store.rate("a", 3, T0 + 100)  # queued again, now the newest
+    assert queued(store) == ["c", "b", "d", "a"]
+
+
+def test_mark_uploaded_and_attempts(store):
+    begin(store)
+    store.end("s1", "completed", T0 + 9, "kiosk")
+    for n in (1, 2, 3):
+        store.note_upload_attempt("s1")
+        assert store.upload_attempts("s1") == n
+    assert store.mark_uploaded("s1") is True
+    assert store.outbox_size() == 0 and store.pending_uploads() == []
+    assert store.upload_attempts("s1") is None
+    assert store.mark_uploaded("s1") is False  # a repeated ack changes nothing
+    store.note_upload_attempt("s1")  # nor does an attempt for a record no longer queued
+    assert store.outbox_size() == 0
+    assert store.get("s1").end_reason == "completed"  # the record itself stays
+
+
+def test_mark_uploaded_keeps_a_record_that_changed_since_it_was_sent(store):
+    begin(store)
+    sent = store.end("s1", "completed", T0 + 9, "kiosk")
+    store.rate("s1", 2, T0 + 12)  # rated while the unrated version was on its way
+    assert store.mark_uploaded("s1", sent) is False
+    assert queued(store) == ["s1"]
+    assert store.mark_uploaded("s1", store.get("s1")) is True
+    assert queued(store) == []
+
+
+def _break_the_outbox(db: Path) -> None:
+    raw = sqlite3.connect(db)
+    try:
+        raw.execute("CREATE TRIGGER no_outbox BEFORE INSERT ON outbox"
+                    " BEGIN SELECT RAISE(ABORT, 'outbox full'); END")
+        raw.commit()
+    finally:
+        raw.close()
+
+
+def test_end_and_enqueue_are_one_transaction(store, db):
+    begin(store)
+    store.transition("s1", "connected", T0 + 2)
+    _break_the_outbox(db)
+    with pytest.raises(sqlite3.IntegrityError, match="outbox full"):
+        store.end("s1", "completed", T0 + 9, "kiosk")
+    rec = store.get("s1")  # the end was rolled back with the failed enqueue
+    assert rec.is_open and rec.state == "connected" and rec.ended_at is None
+    assert [s for s, _ in store.events("s1")] == ["requesting", "connected"]
+    assert not store._db.in_transaction
+
+
+def test_rate_and_enqueue_are_one_transaction(store, db):
+    begin(store)
+    store.end("s1", "completed", T0 + 9, "kiosk")
+    _break_the_outbox(db)
+    with pytest.raises(sqlite3.IntegrityError, match="outbox full"):
+        store.rate("s1", 4, T0 + 10)
+    assert store.get("s1").rated_at is None
+    assert store.pending_uploads()[0].rating is None  # the unrated version is still queued
+
+
+def test_close_interrupted_and_enqueue_are_one_transaction(store, db):
+    begin(store, "a")
+    begin(store, "b", at=T0 + 1)
+    _break_the_outbox(db)
+    with pytest.raises(sqlite3.IntegrityError, match="outbox full"):
+        store.close_interrupted(T0 + 50)
+    assert store.get("a").is_open and store.get("b").is_open
+
+
+def test_outbox_survives_reopening(db):
+    with SessionStore(db) as s:
+        for i in range(3):
+            begin(s, f"s{i}", at=T0 + i)
+            s.end(f"s{i}", "completed", T0 + i + 1, "kiosk")
+        s.mark_uploaded("s1")
+        s.note_upload_attempt("s2")
+    with SessionStore(db) as s:
+        assert queued(s) == ["s0", "s2"]
+        assert s.upload_attempts("s2") == 1
+
+
+def test_a_v1_database_is_migrated_to_v2_and_its_finished_records_queued(db, monkeypatch):
+    # the v1 kiosk: only the first migration, and no outbox to put anything in
+    with monkeypatch.context() as m:
+        m.setattr(store_module, "MIGRATIONS", store_module.MIGRATIONS[:1])
+        m.setattr(store_module, "SCHEMA_VERSION", 1)
+        m.setattr(SessionStore, "_enqueue", lambda self, sid, at: None)
+        with SessionStore(db) as old:
+            assert old.schema_version == 1
+            begin(old, "rated", at=T0 + 100)
+            old.end("rated", "completed", T0 + 160, "kiosk")
+            old.rate("rated", 5, T0 + 170)
+            begin(old, "first", at=T0)
+            old.end("first", "no_interpreter", T0 + 3, "dispatch")
+            begin(old, "open", at=T0 + 200)  # the kiosk stopped mid-call
+            old.transition("open", "queued", T0 + 201)
+            records_before = {sid: old.get(sid) for sid in ("rated", "first", "open")}
+    assert user_version(db) == 1
+    assert "outbox" not in _tables(db)
+
+    with SessionStore(db) as s:
+        assert s.schema_version == 2
+        assert {sid: s.get(sid) for sid in records_before} == records_before  # data kept
+        # ended but never uploaded: queued by the migration, oldest first; the open one is not
+        assert queued(s) == ["first", "rated"]
+        assert s.pending_uploads()[1].rating == 5
+        assert [s.upload_attempts(x) for x in ("first", "rated")] == [0, 0]
+        (closed,) = s.close_interrupted(T0 + 1000)
+        assert closed.session_id == "open" and queued(s) == ["first", "rated", "open"]
+
+    backup = db.with_name(f"{db.name}.v1.bak")
+    assert backup.exists() and user_version(backup) == 1
+    assert "outbox" not in _tables(backup)
+    raw = sqlite3.connect(backup)
+    try:
+        assert raw.execute("SELECT COUNT(*) FROM sessions").fetchone()[0] == 3
+    finally:
+        raw.close()
+    with SessionStore(db) as s:  # opening again migrates (and queues) nothing more
+        assert queued(s) == ["first", "rated", "open"]
+    assert sorted(p.name for p in db.parent.glob("*.bak")) == [backup.name]
+
+
+def _tables(path: Path) -> set[str]:
+    raw = sqlite3.connect(path)
+    try:
+        return {r[0] for r in raw.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    finally:
+        raw.close()
+
+
 # --- a kill right after a commit ------------------------------------------------------------
 
 CHILD = """
@@ -408,6 +599,8 @@ store.begin("killed", "k-01", "resident", None, "0.1.0", 100.0)
 store.transition("killed", "queued", 101.0)
 store.transition("killed", "connecting", 105.0, interpreter_id="int-1")
 store.transition("killed", "connected", 106.0)
+store.begin("ended", "k-01", "resident", None, "0.1.0", 90.0)
+store.end("ended", "completed", 95.0, "kiosk")
 print("committed", flush=True)
 time.sleep(60)
 """
@@ -444,5 +637,7 @@ def test_record_survives_a_kill_right_after_a_commit(db):
             "connected", 105.0, 106.0, "int-1")
         assert [state for state, _ in s.events("killed")] == [
             "requesting", "queued", "connecting", "connected"]
+        assert [r.session_id for r in s.pending_uploads()] == ["ended"]  # queued with its end
         (closed,) = s.close_interrupted(at=999.0)
         assert (closed.end_reason, closed.ended_at, closed.talk_s) == ("interrupted", 106.0, 0.0)
+        assert [r.session_id for r in s.pending_uploads()] == ["ended", "killed"]

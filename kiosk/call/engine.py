@@ -25,9 +25,10 @@ from kiosk.call.media import CaptureSource, SyntheticCamera, ToneTrack, consume_
 from kiosk.call.peer import add_remote_candidate, make_peer
 from kiosk.call.signaling import SignalingClient
 from kiosk.call.states import ACTIVE, BEFORE_ANSWER, CallEvent, CallMachine, CallState, EndReason
+from kiosk.call.uploader import RecordUploader
 from kiosk.protocol import (
     Accepted, Answer, CallEnded, CallRequest, Cancel, Error, Hangup, Hello, Ice, Message, Offer,
-    Queued, Ringing, Unavailable,
+    Queued, RecordAck, Ringing, Unavailable,
 )
 from kiosk.sessions import SessionStore
 
@@ -72,6 +73,8 @@ class CallEngine:
                   location=config.kiosk.location),
             on_message=self._on_message, on_link=self._on_link,
         )
+        # finished records go to dispatch's central records from the session log's outbox
+        self.uploader = RecordUploader(store, self.signaling.send, clock)
         self.on_remote_video: Optional[Callable[[av.VideoFrame], None]] = None
         self.on_remote_audio: Optional[Callable[[av.AudioFrame], None]] = None
         self.on_link_change: Optional[Callable[[bool], None]] = None
@@ -88,12 +91,14 @@ class CallEngine:
         for rec in closed:
             log.warning("session %s was left open (last state %s): closed as interrupted",
                         rec.session_id, rec.state)
+        self.uploader.kick()
         self.signaling.start()
         return closed
 
     async def stop(self) -> None:
         if self.state in ACTIVE:
             await self._end(EndReason.INTERRUPTED, "system", notify=True)
+        await self.uploader.stop()  # what is not acknowledged yet stays queued for the next start
         await self.signaling.stop()
         await self.camera.stop()
         for task in list(self._tasks):
@@ -171,6 +176,7 @@ class CallEngine:
         rec = self.store.get(session_id)
         if rec is not None and rec.rated_at is None and not rec.is_open:
             self.store.rate(session_id, level, self._clock())
+            self.uploader.kick()
         if self.state is S.ENDED and self.current.session_id == session_id:
             self.machine.reset()
 
@@ -187,6 +193,7 @@ class CallEngine:
         if self.on_link_change:
             self.on_link_change(up)
         if up:
+            self.uploader.kick()
             return
         # Dispatch forgets a kiosk's waiting call when the kiosk vanishes; a call whose
         # media already flows goes on peer to peer.
@@ -199,6 +206,9 @@ class CallEngine:
         return session_id is not None and session_id == self.current.session_id
 
     async def _on_message(self, msg: Message) -> None:
+        if isinstance(msg, RecordAck):
+            self.uploader.on_ack(msg.session_id)
+            return
         if isinstance(msg, Error):
             log.warning("dispatch refused %s: %s (%s)", msg.ref_type, msg.message, msg.code)
             if msg.session_id and self._is_current(msg.session_id) and self.state in BEFORE_ANSWER:
@@ -338,6 +348,7 @@ class CallEngine:
             self.store.end(sid, reason.value, now, ended_by)
         except Exception:
             log.exception("session %s: could not record its end", sid)
+        self.uploader.kick()
         log.info("call %s ended: %s (by %s)", sid, reason.value, ended_by)
         await self._close_media()
         return event

@@ -3,6 +3,9 @@
 A record is created at the tap and changed in its own transaction at every state change, with
 one row in ``session_events`` per change, so a crash or power cut at any moment leaves a record
 that says how far the call got. ``close_interrupted`` ends such records at the next start.
+Every finished record is put in the ``outbox`` (for dispatch's central records) in the same
+transaction that finishes it, so a crash cannot lose an upload; ``mark_uploaded`` takes it out
+once dispatch has acknowledged it.
 The schema is versioned with ``PRAGMA user_version``; an older database is backed up before it
 is migrated. No personal data is kept: no names, addresses, media or text.
 """
@@ -57,8 +60,24 @@ def _v1(db: sqlite3.Connection) -> None:
         )""")
 
 
+def _v2(db: sqlite3.Connection) -> None:
+    """The outbox: finished records waiting for dispatch's ``record_ack``."""
+    db.execute("""
+        CREATE TABLE outbox (
+            session_id TEXT PRIMARY KEY REFERENCES sessions(session_id) ON DELETE CASCADE,
+            queued_at  REAL NOT NULL,
+            attempts   INTEGER NOT NULL DEFAULT 0
+        )""")
+    db.execute("CREATE INDEX outbox_queued ON outbox(queued_at)")
+    # Nothing was ever uploaded before this version: every finished record goes out, oldest first.
+    db.execute("""
+        INSERT INTO outbox (session_id, queued_at)
+        SELECT session_id, COALESCE(rated_at, ended_at, requested_at) FROM sessions
+        WHERE end_reason IS NOT NULL ORDER BY requested_at""")
+
+
 # Each migration takes the schema from version i to i + 1, inside one transaction.
-MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_v1]
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_v1, _v2]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 _COLUMNS = [f for f in SessionRecord.__dataclass_fields__]
@@ -144,6 +163,7 @@ class SessionStore:
             raise ValueError(f"ended_by must be one of {ENDED_BY}, not {ended_by!r}")
         with self._transaction():
             self._close(self._open_record(session_id), reason, at, ended_by)
+            self._enqueue(session_id, at)
         return self.get(session_id)
 
     def rate(self, session_id: str, rating: Optional[int], at: float) -> SessionRecord:
@@ -158,6 +178,7 @@ class SessionStore:
             if rec.rated_at is not None:
                 raise StoreError(f"session {session_id} was already rated")
             self._update(session_id, {"rating": rating, "rated_at": at})
+            self._enqueue(session_id, at)  # the rated record replaces the one queued at the end
         return self.get(session_id)
 
     def close_interrupted(self, at: float) -> list[SessionRecord]:
@@ -171,6 +192,7 @@ class SessionStore:
                 last = self._db.execute("SELECT MAX(at) FROM session_events WHERE session_id = ?",
                                         (rec.session_id,)).fetchone()[0]
                 self._close(rec, "interrupted", max(last or rec.requested_at, rec.requested_at), "system")
+                self._enqueue(rec.session_id, at)
                 closed.append(rec.session_id)
         return [self.get(sid) for sid in closed]
 
@@ -185,6 +207,11 @@ class SessionStore:
                                       "talk_s": max(0.0, talk)})
         self._event(rec.session_id, "ended", at)
 
+    def _enqueue(self, session_id: str, at: float) -> None:
+        """Queue the record for upload (again): called inside the transaction that changed it."""
+        self._db.execute("INSERT OR REPLACE INTO outbox (session_id, queued_at, attempts)"
+                         " VALUES (?, ?, 0)", (session_id, at))
+
     def _update(self, session_id: str, changes: dict) -> None:
         cols = ", ".join(f"{c} = ?" for c in changes)
         self._db.execute(f"UPDATE sessions SET {cols} WHERE session_id = ?",
@@ -195,6 +222,39 @@ class SessionStore:
             "INSERT INTO session_events (session_id, seq, state, at) VALUES (?,"
             " (SELECT COALESCE(MAX(seq), 0) + 1 FROM session_events WHERE session_id = ?), ?, ?)",
             (session_id, session_id, state, at))
+
+    # --- the outbox -----------------------------------------------------------------------
+
+    def pending_uploads(self, limit: int = 50) -> list[SessionRecord]:
+        """Records waiting for dispatch's acknowledgement, oldest first."""
+        rows = self._db.execute(
+            "SELECT s.* FROM outbox o JOIN sessions s ON s.session_id = o.session_id"
+            " ORDER BY o.queued_at, o.rowid LIMIT ?", (limit,))
+        return [_record(r) for r in rows.fetchall()]
+
+    def mark_uploaded(self, session_id: str, sent: Optional[SessionRecord] = None) -> bool:
+        """Dispatch has stored the record: take it out of the outbox. With ``sent`` (the record
+        as it was uploaded), only if the record has not changed since; a newer version (rated
+        meanwhile) stays queued. True if it was taken out."""
+        with self._transaction():
+            if sent is not None and self.get(session_id) != sent:
+                return False
+            return self._db.execute("DELETE FROM outbox WHERE session_id = ?",
+                                    (session_id,)).rowcount > 0
+
+    def note_upload_attempt(self, session_id: str) -> None:
+        with self._transaction():
+            self._db.execute("UPDATE outbox SET attempts = attempts + 1 WHERE session_id = ?",
+                             (session_id,))
+
+    def outbox_size(self) -> int:
+        return self._db.execute("SELECT COUNT(*) FROM outbox").fetchone()[0]
+
+    def upload_attempts(self, session_id: str) -> Optional[int]:
+        """How often the queued record was sent; None if it is not queued."""
+        row = self._db.execute("SELECT attempts FROM outbox WHERE session_id = ?",
+                               (session_id,)).fetchone()
+        return row[0] if row else None
 
     # --- reading --------------------------------------------------------------------------
 
