@@ -5,6 +5,7 @@
   kiosk run         the kiosk window against the dispatch service in config.yaml
   kiosk dispatch    the dispatch service
   kiosk simulate    simulated interpreters logged in to a dispatch service
+  kiosk accounts    add, disable and list interpreter and kiosk accounts of dispatch
   kiosk log         the newest session records
   kiosk check-config
 
@@ -81,6 +82,18 @@ def _parser() -> argparse.ArgumentParser:
     sim = common(sub.add_parser("simulate", help="simulated interpreters for a dispatch service"))
     sim.add_argument("--url", help="dispatch WebSocket URL (default: dispatch.url from the configuration)")
     sim.add_argument("--count", type=int, default=1)
+    sim.add_argument("--password", default=None,
+                     help="password of the accounts sim-interpreter-1 … (default: the demo's)")
+
+    acc = common(sub.add_parser("accounts", help="interpreter and kiosk accounts of the dispatch service"))
+    acc.add_argument("action", choices=["list", "add-interpreter", "set-password", "disable-interpreter",
+                                        "enable-interpreter", "add-kiosk", "new-kiosk-token",
+                                        "disable-kiosk", "enable-kiosk"])
+    acc.add_argument("id", nargs="?", help="interpreter or kiosk id")
+    acc.add_argument("--name", help="interpreter's display name")
+    acc.add_argument("--location", default="", help="kiosk's location, shown to interpreters")
+    acc.add_argument("--password-stdin", action="store_true",
+                     help="read the password from standard input instead of asking for it")
 
     log_ = common(sub.add_parser("log", help="print the newest session records as JSON lines"))
     log_.add_argument("--limit", type=int, default=20)
@@ -133,7 +146,10 @@ def _cmd_simulate(config: Config, args) -> int:
     from kiosk.call.simulator import SimulatedInterpreter
 
     async def main_() -> None:
+        from kiosk.demo import SIM_PASSWORD
+
         sims = [SimulatedInterpreter(args.url or config.dispatch.url, f"sim-interpreter-{i + 1}",
+                                     args.password or SIM_PASSWORD,
                                      answer_delay_s=config.simulator.answer_delay_s,
                                      ice_servers=config.ice_servers, width=config.video.width,
                                      height=config.video.height, fps=config.video.fps)
@@ -151,6 +167,54 @@ def _cmd_simulate(config: Config, args) -> int:
     except KeyboardInterrupt:
         pass
     return 0
+
+
+def _read_password(args) -> str:
+    if args.password_stdin:
+        return sys.stdin.readline().rstrip("\n")
+    import getpass
+
+    first = getpass.getpass("password: ")
+    if getpass.getpass("again: ") != first:
+        raise ValueError("the two passwords differ")
+    return first
+
+
+def _cmd_accounts(config: Config, args) -> int:
+    from kiosk.demo import dispatch_settings
+    from kiosk.dispatch.accounts import AccountError
+    from kiosk.dispatch.app import open_accounts
+
+    accounts = open_accounts(dispatch_settings(config))
+    try:
+        if args.action == "list":
+            for i in accounts.interpreters():
+                print(f"interpreter {i.id}\t{i.name}\t{'enabled' if i.enabled else 'disabled'}")
+            for k in accounts.kiosks():
+                print(f"kiosk {k.id}\t{k.location}\t{'enabled' if k.enabled else 'disabled'}")
+            return 0
+        if not args.id:
+            raise AccountError(f"{args.action} needs an id")
+        if args.action == "add-interpreter":
+            accounts.add_interpreter(args.id, _read_password(args), name=args.name)
+        elif args.action == "set-password":
+            accounts.set_password(args.id, _read_password(args))
+        elif args.action in ("disable-interpreter", "enable-interpreter"):
+            accounts.set_interpreter_enabled(args.id, args.action.startswith("enable"))
+        elif args.action == "add-kiosk":
+            print(f"token for kiosk {args.id} (put it in that kiosk's config.yaml as dispatch.token):")
+            print(accounts.add_kiosk(args.id, args.location))
+        elif args.action == "new-kiosk-token":
+            print(accounts.new_kiosk_token(args.id))
+        else:
+            accounts.set_kiosk_enabled(args.id, args.action.startswith("enable"))
+        print(f"{args.action} {args.id}: done", file=sys.stderr)
+        return 0
+    except (AccountError, ValueError) as exc:
+        print(f"kiosk accounts: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        accounts.close()
 
 
 def _cmd_log(config: Config, args) -> int:
@@ -174,6 +238,7 @@ _COMMANDS = {
     "run": _cmd_run,
     "dispatch": _cmd_dispatch,
     "simulate": _cmd_simulate,
+    "accounts": _cmd_accounts,
     "log": _cmd_log,
     "check-config": _cmd_check_config,
 }

@@ -170,10 +170,21 @@ class SimulatorConfig:
 
 @dataclass(frozen=True)
 class ServerConfig:
+    """The dispatch service (``kiosk dispatch``, and the demo's embedded one)."""
+
     host: str = "127.0.0.1"
     port: int = field(default=8765, metadata=_range(1, 65535, "an integer"))
-    kiosk_tokens: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    data_dir: Optional[str] = None  # accounts and central records; None = <user data>/dispatch
     heartbeat_s: float = field(default=10.0, metadata=_range(1, 120))
+    ring_timeout_s: float = field(default=20.0, metadata=_range(3, 300))
+    wrap_up_s: float = field(default=30.0, metadata=_range(0, 600))
+    missed_rings_to_away: int = field(default=3, metadata=_range(1, 20, "an integer"))
+    # browser origins, besides dispatch's own, allowed to open the WebSocket (console pages)
+    allowed_origins: tuple[str, ...] = field(default=(), metadata=_check(
+        lambda v: all(o.startswith(("http://", "https://")) for o in v),
+        "origins such as https://console.example.gov.cn"))
+    tls_cert: Optional[str] = None  # PEM certificate chain: serve https/wss when set
+    tls_key: Optional[str] = None
 
 
 @dataclass(frozen=True)
@@ -190,14 +201,30 @@ class Config:
 
     @property
     def data_path(self) -> Path:
-        if self.kiosk.data_dir:
-            path = Path(self.kiosk.data_dir).expanduser()
-            if not path.is_absolute() and self.source is not None:
-                path = self.source.parent / path
-            return path
+        own = self._resolve(self.kiosk.data_dir)
+        if own is not None:
+            return own
         import platformdirs
 
         return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
+
+    def _resolve(self, value: Optional[str]) -> Optional[Path]:
+        if not value:
+            return None
+        path = Path(value).expanduser()
+        if not path.is_absolute() and self.source is not None:
+            path = self.source.parent / path
+        return path
+
+    @property
+    def dispatch_data_path(self) -> Path:
+        """Where the dispatch service keeps its accounts and central records."""
+        return self._resolve(self.server.data_dir) or self.data_path / "dispatch"
+
+    @property
+    def tls_files(self) -> Optional[tuple[Path, Path]]:
+        cert, key = self._resolve(self.server.tls_cert), self._resolve(self.server.tls_key)
+        return (cert, key) if cert and key else None
 
 
 # --- the validator ------------------------------------------------------------------------
@@ -361,6 +388,9 @@ def parse_config(text: str, source_name: str = "config.yaml", base_dir: Optional
                           source=source_name)
     walker = _Walker(yaml.SafeLoader(""), source_name)
     config = walker.dataclass(Config, node, "")
+    if bool(config.server.tls_cert) != bool(config.server.tls_key):
+        raise ConfigError("tls_cert and tls_key go together: set both (https/wss) or neither",
+                          source=source_name, key="server")
     if source is None and base_dir is not None:
         source = base_dir / source_name
     return dataclasses.replace(config, source=source)

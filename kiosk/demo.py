@@ -15,16 +15,42 @@ from kiosk.call.engine import CallEngine
 from kiosk.call.simulator import SimulatedInterpreter
 from kiosk.call.states import CallState
 from kiosk.dispatch import DispatchSettings, serve
+from kiosk.dispatch.accounts import Accounts
+from kiosk.dispatch.app import open_accounts
 from kiosk.sessions import SessionRecord, SessionStore
 
 log = logging.getLogger("kiosk.demo")
 SESSION_DB = "sessions.sqlite3"
 
 
+SIM_PASSWORD = "simulated-interpreter"  # demo accounts only: the embedded dispatch's own
+DEMO_INTERPRETER = ("demo-interpreter", "demo-password")  # for trying the console in a browser
+
+
 def dispatch_settings(config) -> DispatchSettings:
     server = config.server
-    return DispatchSettings(host=server.host, port=server.port,
-                            kiosk_tokens=dict(server.kiosk_tokens), heartbeat_s=server.heartbeat_s)
+    return DispatchSettings(host=server.host, port=server.port, data_dir=config.dispatch_data_path,
+                            heartbeat_s=server.heartbeat_s, ring_timeout_s=server.ring_timeout_s,
+                            wrap_up_s=server.wrap_up_s,
+                            missed_rings_to_away=server.missed_rings_to_away,
+                            allowed_origins=server.allowed_origins, tls=config.tls_files,
+                            service_hours=config.service_hours, ice_servers=config.ice_servers)
+
+
+def provision_demo(accounts: Accounts, config) -> None:
+    """The demo's accounts: this kiosk with its configured token, the simulated interpreters,
+    and one interpreter for a person to try the console with."""
+    kiosk_id, token = config.kiosk.id, config.dispatch.token
+    if accounts.kiosk(kiosk_id) is None:
+        accounts.add_kiosk(kiosk_id, config.kiosk.location, token)
+    elif not accounts.check_kiosk(kiosk_id, token):
+        accounts.set_kiosk_token(kiosk_id, token)
+    names = [f"sim-interpreter-{i + 1}" for i in range(config.simulator.interpreters)]
+    for name in names:
+        if accounts.interpreter(name) is None:
+            accounts.add_interpreter(name, SIM_PASSWORD, name="Simulated interpreter")
+    if accounts.interpreter(DEMO_INTERPRETER[0]) is None:
+        accounts.add_interpreter(*DEMO_INTERPRETER, name="Demo interpreter")
 
 
 class EmbeddedServices:
@@ -39,10 +65,13 @@ class EmbeddedServices:
 
     async def start(self) -> None:
         if self.config.dispatch.embedded:
-            self._server = await serve(dispatch_settings(self.config))
+            settings = dispatch_settings(self.config)
+            accounts = open_accounts(settings)
+            provision_demo(accounts, self.config)
+            self._server = await serve(settings, accounts=accounts)
         w, h, fps = self._sim_video
         for i in range(self.config.simulator.interpreters):
-            sim = SimulatedInterpreter(self.config.dispatch.url, f"sim-interpreter-{i + 1}",
+            sim = SimulatedInterpreter(self.config.dispatch.url, f"sim-interpreter-{i + 1}", SIM_PASSWORD,
                                        answer_delay_s=self.config.simulator.answer_delay_s,
                                        ice_servers=self.config.ice_servers, width=w, height=h, fps=fps)
             sim.start()

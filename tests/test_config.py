@@ -72,7 +72,7 @@ def test_shipped_config_loads_into_frozen_dataclasses():
     assert cfg.service_hours.timezone == "Asia/Shanghai"
     assert dict(cfg.service_hours.weekly) == {d: ((0, 1440),) for d in
                                               ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
-    assert cfg.server.kiosk_tokens == {}
+    assert cfg.server.allowed_origins == ()
 
     for obj, attr, value in [(cfg, "kiosk", None), (cfg.kiosk, "id", "other"),
                              (cfg.video, "fps", 5), (cfg.dispatch, "token", "x"),
@@ -82,8 +82,7 @@ def test_shipped_config_loads_into_frozen_dataclasses():
     # the mappings inside are read-only too
     with pytest.raises(TypeError):
         cfg.service_hours.weekly["mon"] = ()  # type: ignore[index]
-    with pytest.raises(TypeError):
-        cfg.server.kiosk_tokens["k"] = "t"  # type: ignore[index]
+    assert isinstance(cfg.server.allowed_origins, tuple)
 
 
 def test_minimal_config_takes_the_defaults():
@@ -514,3 +513,19 @@ def test_parse_config_resolves_data_dir_against_base_dir(tmp_path):
     cfg = parse_config(text, source_name="c.yaml", base_dir=tmp_path)
     assert cfg.source == tmp_path / "c.yaml"
     assert cfg.data_path == tmp_path / "data"
+
+
+def test_tls_needs_both_files():
+    with pytest.raises(ConfigError) as err:
+        parse_config(MINIMAL + "server:\n  tls_cert: cert.pem\n")
+    assert "tls_cert and tls_key go together" in str(err.value)
+    cfg = parse_config(MINIMAL + "server:\n  tls_cert: cert.pem\n  tls_key: key.pem\n",
+                       base_dir=Path("/etc/kiosk"))
+    assert cfg.tls_files == (Path("/etc/kiosk/cert.pem"), Path("/etc/kiosk/key.pem"))
+
+
+def test_dispatch_data_lives_beside_the_session_log_by_default(tmp_path):
+    cfg = parse_config(MINIMAL, base_dir=tmp_path)
+    assert cfg.dispatch_data_path == cfg.data_path / "dispatch"
+    cfg = parse_config(MINIMAL + "server:\n  data_dir: central\n", base_dir=tmp_path)
+    assert cfg.dispatch_data_path == tmp_path / "central"

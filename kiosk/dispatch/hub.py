@@ -4,26 +4,60 @@ The hub is plain asyncio code with no I/O of its own: connections hand it decode
 it answers through ``Connection.send``. Every message is checked against the sender's role and
 the call's state before anything changes; a refused message gets an ``error`` reply and leaves
 the state exactly as it was.
+
+Routing: calls wait in one FIFO queue; the oldest call rings the interpreter who has been free
+the longest. A ring that is declined or not answered within ``ring_timeout_s`` goes to the next
+interpreter; an interpreter who misses ``missed_rings_to_away`` rings in a row is set away.
+After each call an interpreter has ``wrap_up_s`` before the next ring. Waiting kiosks hear their
+place in the queue and an estimated wait whenever either changes.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import math
 import time
 from collections import deque
 from dataclasses import dataclass, field
-from typing import Awaitable, Callable, Mapping, Optional
+from datetime import datetime, timezone
+from typing import Awaitable, Callable, Optional, Protocol
 
 from kiosk import protocol
 from kiosk.protocol import (
     Accept, Accepted, Answer, CallEnded, CallRequest, Cancel, Decline, Error, Hangup, Hello, Ice,
-    Message, Offer, Presence, ProtocolError, Queued, Ring, Ringing, Unavailable, Welcome,
+    Message, Offer, Presence, ProtocolError, Queued, RecordAck, Ring, Ringing,
+    SessionRecordUpload, Status, Unavailable, Welcome,
 )
 
 log = logging.getLogger("kiosk.dispatch")
 
-KIOSK_MESSAGES = (CallRequest, Cancel, Offer, Ice, Hangup)
+KIOSK_MESSAGES = (CallRequest, Cancel, Offer, Ice, Hangup, SessionRecordUpload)
 INTERPRETER_MESSAGES = (Presence, Accept, Decline, Answer, Ice, Hangup)
+HELLO_TIMEOUT_S = 10.0
+INITIAL_HANDLE_S = 300.0  # assumed length of a call (talk + wrap-up) before any was seen
+
+
+@dataclass(frozen=True)
+class RoutingRules:
+    ring_timeout_s: float = 20.0
+    wrap_up_s: float = 30.0
+    missed_rings_to_away: int = 3
+    # is the service open at this (UTC) moment, and when does it open next (text for the kiosk)
+    is_open: Callable[[datetime], bool] = lambda at: True
+    next_opening: Callable[[datetime], Optional[str]] = lambda at: None
+
+
+class Authenticator(Protocol):
+    async def check(self, role: str, participant_id: str, credential: str) -> bool: ...
+
+
+class RecordSink(Protocol):
+    def put_kiosk_record(self, rec: SessionRecordUpload) -> None: ...
+
+    def put_routing(self, session_id: str, kiosk_id: str, *, location: Optional[str],
+                    requested_at: float, queue_s: Optional[float], rings: int, declines: int,
+                    missed_rings: int, interpreter_id: Optional[str], outcome: str) -> None: ...
 
 
 class Connection:
@@ -34,7 +68,9 @@ class Connection:
         self._send_text = send_text
         self._close = close
         self.participant: Optional[Participant] = None
-        self.closed = False
+        self.closed = False  # the hub is done with this connection: nothing more is sent
+        self._close_started = False  # the socket itself has been asked to close
+        self.authenticating = False
 
     async def send(self, msg: Message) -> None:
         if self.closed:
@@ -46,11 +82,16 @@ class Connection:
 
     async def error(self, code: str, message: str, ref_type: Optional[str] = None,
                     session_id: Optional[str] = None) -> None:
+        # the message may quote the peer's input, which can hold unpaired surrogates
+        message = message.encode("utf-8", "backslashreplace").decode("utf-8")
         await self.send(Error(code=code, message=message, ref_type=ref_type, session_id=session_id))
 
     async def close(self) -> None:
-        if not self.closed:
-            self.closed = True
+        # not keyed on ``closed``: ``Hub.on_close`` sets that first, and the socket of a
+        # replaced connection must still be closed afterwards
+        self.closed = True
+        if not self._close_started:
+            self._close_started = True
             await self._close()
 
 
@@ -75,10 +116,25 @@ class Interpreter(Participant):
     free_since: float = field(default_factory=time.monotonic)
     ringing: Optional["Call"] = None
     call: Optional["Call"] = None
+    wrap_up_until: Optional[float] = None
+    missed_in_a_row: int = 0
+    last_status: Optional[str] = None
+    wrap_up_task: Optional[asyncio.Task] = None
 
     @property
-    def free(self) -> bool:
-        return self.presence == "available" and self.ringing is None and self.call is None
+    def on_duty(self) -> bool:
+        return self.presence == "available"
+
+    def state(self, now: float) -> str:
+        if self.ringing is not None:
+            return "ringing"
+        if self.call is not None:
+            return "in_call"
+        if self.presence != "available":
+            return "away"
+        if self.wrap_up_until is not None and now < self.wrap_up_until:
+            return "wrap_up"
+        return "available"
 
 
 @dataclass(eq=False)
@@ -88,23 +144,34 @@ class Call:
     started_by: str
     category: Optional[str]
     requested_at: float = field(default_factory=time.monotonic)
+    requested_wall: float = field(default_factory=time.time)
     state: str = "queued"  # queued → ringing → active
     interpreter: Optional[Interpreter] = None
-    declined_by: set[str] = field(default_factory=set)
+    tried: set[str] = field(default_factory=set)  # declined or missed: ring someone else
     last_position: Optional[int] = None
+    last_estimate: Optional[float] = None
+    rings: int = 0
+    declines: int = 0
+    missed: int = 0
+    answered_after: Optional[float] = None
+    accepted_at: Optional[float] = None
+    ring_task: Optional[asyncio.Task] = None
 
 
 class Hub:
-    def __init__(self, kiosk_tokens: Mapping[str, str] | None = None,
-                 interpreter_passwords: Mapping[str, str] | None = None,
+    def __init__(self, auth: Authenticator, rules: RoutingRules = RoutingRules(),
+                 records: Optional[RecordSink] = None,
                  clock: Callable[[], float] = time.monotonic) -> None:
-        self._kiosk_tokens = dict(kiosk_tokens or {})
-        self._interpreter_passwords = dict(interpreter_passwords or {})
+        self._auth = auth
+        self.rules = rules
+        self._records = records
         self._clock = clock
         self.kiosks: dict[str, Kiosk] = {}
         self.interpreters: dict[str, Interpreter] = {}
         self.queue: deque[Call] = deque()
         self.calls: dict[str, Call] = {}
+        self._tasks: set[asyncio.Task] = set()
+        self._handle_s = INITIAL_HANDLE_S  # moving average of talk + wrap-up, for estimates
 
     # --- numbers for /healthz -------------------------------------------------------------
 
@@ -113,17 +180,24 @@ class Hub:
             "ok": True,
             "kiosks_online": len(self.kiosks),
             "interpreters_online": len(self.interpreters),
-            "interpreters_available": sum(1 for i in self.interpreters.values() if i.free),
+            "interpreters_available": sum(1 for i in self.interpreters.values() if self._free(i)),
             "calls_queued": len(self.queue),
             "calls_ringing": sum(1 for c in self.calls.values() if c.state == "ringing"),
             "calls_active": sum(1 for c in self.calls.values() if c.state == "active"),
         }
+
+    async def shutdown(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()
+        if self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
 
     # --- frames in ------------------------------------------------------------------------
 
     async def on_text(self, conn: Connection, text: str) -> None:
         try:
             msg = protocol.decode(text)
+            _check_sendable(msg)
         except ProtocolError as exc:
             log.info("refused a frame from %s: %s", _who(conn), exc.message)
             await conn.error(exc.code, exc.message)
@@ -146,6 +220,11 @@ class Hub:
         else:
             await self._from_interpreter(participant, msg)
 
+    async def on_binary(self, conn: Connection) -> None:
+        await conn.error("bad_message", "binary frames are not part of the protocol")
+        if conn.participant is None:
+            await conn.close()
+
     async def on_close(self, conn: Connection) -> None:
         conn.closed = True
         p = conn.participant
@@ -162,8 +241,21 @@ class Hub:
             if self.interpreters.get(p.id) is p:
                 del self.interpreters[p.id]
             log.info("interpreter %s disconnected", p.id)
+            if p.wrap_up_task is not None:
+                p.wrap_up_task.cancel()
             await self._interpreter_gone(p)
         await self._route()
+
+    def watch_hello(self, conn: Connection) -> None:
+        """Close a connection that has not said a valid hello within ``HELLO_TIMEOUT_S``."""
+
+        async def watch() -> None:
+            await asyncio.sleep(HELLO_TIMEOUT_S)
+            if conn.participant is None and not conn.closed and not conn.authenticating:
+                await conn.error("unauthenticated", "no hello in time")
+                await conn.close()
+
+        self._spawn(watch())
 
     # --- hello ----------------------------------------------------------------------------
 
@@ -177,9 +269,15 @@ class Hub:
                              f"this dispatch speaks protocol {protocol.PROTOCOL_VERSION}", msg.type)
             await conn.close()
             return
-        table = self._kiosk_tokens if msg.role == "kiosk" else self._interpreter_passwords
-        if table and table.get(msg.id) != msg.credential:
-            log.warning("refused %s %r: wrong credential", msg.role, msg.id)
+        conn.authenticating = True
+        try:
+            ok = await self._auth.check(msg.role, msg.id, msg.credential)
+        finally:
+            conn.authenticating = False
+        if conn.closed:
+            return  # the socket went away while the credential was being checked
+        if not ok:
+            log.warning("refused %s %r: unknown, disabled or wrong credential", msg.role, msg.id)
             await conn.error("unauthenticated", "unknown id or wrong credential", msg.type)
             await conn.close()
             return
@@ -189,8 +287,12 @@ class Hub:
             # the same kiosk or interpreter connecting again: the newer connection wins
             log.info("%s %s connected again; closing its older connection", msg.role, msg.id)
             old_conn = old.conn
+            await old_conn.error("already_connected",
+                                 f"{msg.role} {msg.id} connected again; this connection is closed")
             await self.on_close(old_conn)
-            await old_conn.close()
+            # in the background: a vanished peer never answers the close handshake, and the
+            # new connection must not wait for it
+            self._spawn(old_conn.close())
         if msg.role == "kiosk":
             participant: Participant = Kiosk(msg.id, conn, location=msg.location or msg.id)
         else:
@@ -199,12 +301,17 @@ class Hub:
         conn.participant = participant
         log.info("%s %s connected", msg.role, msg.id)
         await conn.send(Welcome(role=msg.role, id=msg.id))
+        if isinstance(participant, Interpreter):
+            await self._status(participant)
 
     # --- kiosk ----------------------------------------------------------------------------
 
     async def _from_kiosk(self, kiosk: Kiosk, msg: Message) -> None:
         if isinstance(msg, CallRequest):
             await self._call_request(kiosk, msg)
+            return
+        if isinstance(msg, SessionRecordUpload):
+            await self._record_upload(kiosk, msg)
             return
         call = kiosk.call
         if call is None or call.session_id != msg.session_id:
@@ -216,7 +323,8 @@ class Hub:
                                        msg.type, msg.session_id)
                 return
             log.info("call %s cancelled by kiosk %s while %s", call.session_id, kiosk.id, call.state)
-            await self._drop_unanswered(call, notify_reason="cancelled", by="kiosk")
+            await self._drop_unanswered(call, notify_reason="cancelled", by="kiosk",
+                                        outcome="cancelled")
             await self._route()
         elif isinstance(msg, Hangup):
             await self._hang_up(call, by="kiosk", reason=msg.reason)
@@ -235,9 +343,17 @@ class Hub:
         if msg.session_id in self.calls:
             await kiosk.conn.error("bad_state", "session id already in use", msg.type, msg.session_id)
             return
-        if not any(i.presence == "available" for i in self.interpreters.values()):
+        now_utc = datetime.now(timezone.utc)
+        if not self.rules.is_open(now_utc):
+            log.info("call %s from %s: outside service hours", msg.session_id, kiosk.id)
+            await kiosk.send(Unavailable(session_id=msg.session_id, reason="out_of_hours",
+                                         detail=self.rules.next_opening(now_utc)))
+            self._record_unserved(kiosk, msg, "out_of_hours")
+            return
+        if not any(i.on_duty for i in self.interpreters.values()):
             log.info("call %s from %s: no interpreter online", msg.session_id, kiosk.id)
             await kiosk.send(Unavailable(session_id=msg.session_id, reason="no_interpreter"))
+            self._record_unserved(kiosk, msg, "no_interpreter")
             return
         call = Call(msg.session_id, kiosk, msg.started_by, msg.category, requested_at=self._clock())
         kiosk.call = call
@@ -245,20 +361,28 @@ class Hub:
         self.queue.append(call)
         log.info("call %s from %s queued (%d waiting)", call.session_id, kiosk.id, len(self.queue))
         # every call enters the queue first, even when an interpreter is free right now
-        call.last_position = len(self.queue)
-        await kiosk.send(Queued(session_id=call.session_id, position=call.last_position))
+        await self._tell_position(call, len(self.queue), force=True)
         await self._route()
+
+    async def _record_upload(self, kiosk: Kiosk, msg: SessionRecordUpload) -> None:
+        if msg.kiosk_id != kiosk.id:
+            log.warning("kiosk %s sent a record of kiosk %s", kiosk.id, msg.kiosk_id)
+            await kiosk.conn.error("forbidden", "a kiosk may send only its own records", msg.type,
+                                   msg.session_id)
+            return
+        if self._records is not None:
+            try:
+                self._records.put_kiosk_record(msg)
+            except Exception:
+                log.exception("could not store the record of session %s", msg.session_id)
+                return  # no ack: the kiosk keeps it and sends it again
+        await kiosk.send(RecordAck(session_id=msg.session_id))
 
     # --- interpreter ----------------------------------------------------------------------
 
     async def _from_interpreter(self, interp: Interpreter, msg: Message) -> None:
         if isinstance(msg, Presence):
-            if interp.presence != msg.state:
-                interp.presence = msg.state
-                if msg.state == "available" and interp.free:
-                    interp.free_since = self._clock()
-                log.info("interpreter %s is %s", interp.id, msg.state)
-                await self._route()
+            await self._presence(interp, msg.state)
             return
         sid = msg.session_id
         if interp.ringing is not None and interp.ringing.session_id == sid:
@@ -272,19 +396,23 @@ class Hub:
             if call.state != "ringing":
                 await interp.conn.error("bad_state", "this call is not ringing", msg.type, sid)
                 return
+            self._stop_ring_timer(call)
             call.state = "active"
+            call.accepted_at = self._clock()
+            call.answered_after = call.accepted_at - call.requested_at
             interp.ringing, interp.call = None, call
-            log.info("call %s accepted by %s after %.1f s", sid, interp.id, self._clock() - call.requested_at)
+            interp.missed_in_a_row = 0
+            log.info("call %s accepted by %s after %.1f s", sid, interp.id, call.answered_after)
             await call.kiosk.send(Accepted(session_id=sid, interpreter_id=interp.id))
+            await self._status(interp)
         elif isinstance(msg, Decline):
             if call.state != "ringing":
                 await interp.conn.error("bad_state", "this call is not ringing", msg.type, sid)
                 return
             log.info("call %s declined by %s", sid, interp.id)
-            interp.ringing = None
-            interp.free_since = self._clock()
-            call.declined_by.add(interp.id)
-            await self._requeue(call)
+            interp.missed_in_a_row = 0
+            call.declines += 1
+            await self._unring(call, interp)
             await self._route()
         elif isinstance(msg, Hangup):
             if call.state != "active":
@@ -298,94 +426,248 @@ class Hub:
                 return
             await call.kiosk.send(msg)
 
+    async def _presence(self, interp: Interpreter, state: str, reason: Optional[str] = None) -> None:
+        changed = interp.presence != state
+        interp.presence = state
+        if state == "available" and interp.wrap_up_until is not None:
+            interp.wrap_up_until = None  # "ready now" ends the wrap-up pause early
+            changed = True
+        if state == "available" and changed and interp.ringing is None and interp.call is None:
+            interp.free_since = self._clock()
+            interp.missed_in_a_row = 0
+        if changed:
+            log.info("interpreter %s is %s", interp.id, state)
+        await self._status(interp, reason)
+        if changed:
+            await self._route()
+
+    async def _status(self, interp: Interpreter, reason: Optional[str] = None) -> None:
+        """Tell the interpreter their state if it changed (or a reason explains a change)."""
+        now = self._clock()
+        state = interp.state(now)
+        if state == interp.last_status and reason is None:
+            return
+        interp.last_status = state
+        wrap_up = round(interp.wrap_up_until - now, 1) if state == "wrap_up" else None
+        await interp.send(Status(state=state, reason=reason, wrap_up_s=wrap_up,
+                                 missed_rings=interp.missed_in_a_row))
+
     # --- routing --------------------------------------------------------------------------
+
+    def _free(self, interp: Interpreter) -> bool:
+        return interp.state(self._clock()) == "available"
 
     async def _route(self) -> None:
         """Ring free interpreters for waiting calls (oldest call first, longest-free
-        interpreter first), then tell every waiting kiosk its place in the queue."""
+        interpreter first), then tell every waiting kiosk its place and estimated wait."""
         progress = True
         while progress:
             progress = False
             for call in list(self.queue):
                 candidates = [i for i in self.interpreters.values()
-                              if i.free and i.id not in call.declined_by]
+                              if self._free(i) and i.id not in call.tried]
                 if not candidates:
                     continue
                 interp = min(candidates, key=lambda i: i.free_since)
-                self.queue.remove(call)
-                call.state, call.interpreter, call.last_position = "ringing", interp, None
-                interp.ringing = call
-                log.info("call %s rings %s", call.session_id, interp.id)
-                await interp.send(Ring(session_id=call.session_id, kiosk_id=call.kiosk.id,
-                                       location=call.kiosk.location,
-                                       waited_s=round(self._clock() - call.requested_at, 3),
-                                       started_by=call.started_by, category=call.category))
-                await call.kiosk.send(Ringing(session_id=call.session_id))
+                await self._ring(call, interp)
                 progress = True
                 break
         await self._end_hopeless()
         for position, call in enumerate(self.queue, start=1):
-            if call.last_position != position:
-                call.last_position = position
-                await call.kiosk.send(Queued(session_id=call.session_id, position=position))
+            await self._tell_position(call, position)
 
-    async def _end_hopeless(self) -> None:
-        """A waiting call that every available interpreter has declined cannot be served."""
-        available = {i.id for i in self.interpreters.values() if i.presence == "available"}
-        for call in list(self.queue):
-            if available and available <= call.declined_by:
-                log.info("call %s declined by every available interpreter", call.session_id)
-                await self._drop_unanswered(call, notify_reason=None, by="dispatch")
-                await call.kiosk.send(CallEnded(session_id=call.session_id, reason="declined", by="dispatch"))
+    async def _ring(self, call: Call, interp: Interpreter) -> None:
+        self.queue.remove(call)
+        call.state, call.interpreter, call.last_position = "ringing", interp, None
+        call.rings += 1
+        interp.ringing = call
+        log.info("call %s rings %s", call.session_id, interp.id)
+        await interp.send(Ring(session_id=call.session_id, kiosk_id=call.kiosk.id,
+                               location=call.kiosk.location,
+                               waited_s=round(self._clock() - call.requested_at, 3),
+                               started_by=call.started_by, category=call.category,
+                               timeout_s=self.rules.ring_timeout_s))
+        await self._status(interp)
+        await call.kiosk.send(Ringing(session_id=call.session_id))
+        call.ring_task = self._spawn(self._ring_timeout(call, interp))
 
-    async def _requeue(self, call: Call) -> None:
+    async def _ring_timeout(self, call: Call, interp: Interpreter) -> None:
+        await asyncio.sleep(self.rules.ring_timeout_s)
+        if call.state != "ringing" or call.interpreter is not interp:
+            return
+        call.ring_task = None  # this task is ending: nothing to cancel
+        interp.missed_in_a_row += 1
+        call.missed += 1
+        log.info("call %s: %s did not answer in %.0f s (%d in a row)", call.session_id, interp.id,
+                 self.rules.ring_timeout_s, interp.missed_in_a_row)
+        await interp.send(CallEnded(session_id=call.session_id, reason="ring_timeout", by="dispatch"))
+        await self._unring(call, interp)
+        if interp.missed_in_a_row >= self.rules.missed_rings_to_away:
+            log.info("interpreter %s missed %d rings in a row: set away", interp.id, interp.missed_in_a_row)
+            await self._presence(interp, "away", reason="missed_rings")
+        await self._route()
+
+    def _stop_ring_timer(self, call: Call) -> None:
+        if call.ring_task is not None and call.ring_task is not asyncio.current_task():
+            call.ring_task.cancel()
+        call.ring_task = None
+
+    async def _unring(self, call: Call, interp: Interpreter) -> None:
+        """A ring ended without an answer: the call goes back to the front of the queue and
+        will ring somebody else."""
+        self._stop_ring_timer(call)
+        interp.ringing = None
+        interp.free_since = self._clock()
+        call.tried.add(interp.id)
         call.state, call.interpreter = "queued", None
         self.queue.appendleft(call)
+        await self._status(interp)
 
-    async def _drop_unanswered(self, call: Call, notify_reason: Optional[str], by: str) -> None:
+    async def _end_hopeless(self) -> None:
+        """Waiting calls that no interpreter can take: nobody on duty any more, or every
+        interpreter on duty has already declined or missed this call."""
+        on_duty = {i.id for i in self.interpreters.values() if i.on_duty}
+        for call in list(self.queue):
+            if not on_duty:
+                log.info("call %s: no interpreter on duty any more", call.session_id)
+                await self._drop_unanswered(call, notify_reason=None, by="dispatch",
+                                            outcome="no_interpreter")
+                await call.kiosk.send(Unavailable(session_id=call.session_id, reason="no_interpreter"))
+            elif on_duty <= call.tried:
+                log.info("call %s declined or missed by every interpreter on duty", call.session_id)
+                await self._drop_unanswered(call, notify_reason=None, by="dispatch", outcome="declined")
+                await call.kiosk.send(CallEnded(session_id=call.session_id, reason="declined", by="dispatch"))
+
+    async def _tell_position(self, call: Call, position: int, force: bool = False) -> None:
+        estimate = self._estimate(position)
+        if force or call.last_position != position or call.last_estimate != estimate:
+            call.last_position, call.last_estimate = position, estimate
+            await call.kiosk.send(Queued(session_id=call.session_id, position=position,
+                                         estimated_wait_s=estimate))
+
+    def _estimate(self, position: int) -> Optional[float]:
+        """Seconds until the call at ``position`` is answered, roughly: the calls ahead are
+        shared among the interpreters on duty, each taking the average call length. Rounded to
+        10 s so that the kiosk is not told every small change."""
+        on_duty = [i for i in self.interpreters.values() if i.on_duty]
+        if not on_duty:
+            return None
+        if position == 1 and any(self._free(i) for i in on_duty):
+            return 0.0
+        rounds = math.ceil(position / len(on_duty))
+        return float(round(rounds * self._handle_s / 10) * 10)
+
+    # --- ending calls ---------------------------------------------------------------------
+
+    async def _drop_unanswered(self, call: Call, notify_reason: Optional[str], by: str,
+                               outcome: str) -> None:
         if call in self.queue:
             self.queue.remove(call)
+        self._stop_ring_timer(call)
         if call.state == "ringing" and call.interpreter is not None:
             interp = call.interpreter
             interp.ringing = None
+            interp.free_since = self._clock()
             if notify_reason:
                 await interp.send(CallEnded(session_id=call.session_id, reason=notify_reason, by=by))
-        self._forget(call)
+            await self._status(interp)
+        self._forget(call, outcome)
 
     async def _hang_up(self, call: Call, by: str, reason: str) -> None:
         interp = call.interpreter
         log.info("call %s hung up by %s (%s)", call.session_id, by, reason)
         other = interp if by == "kiosk" else call.kiosk
         await other.send(CallEnded(session_id=call.session_id, reason="hangup", by=by))
-        self._release(interp)
-        self._forget(call)
+        await self._release(interp, call)
+        self._forget(call, "answered")
 
     async def _kiosk_gone(self, call: Call) -> None:
         if call.state == "active":
             await call.interpreter.send(CallEnded(session_id=call.session_id, reason="peer_gone", by="kiosk"))
-            self._release(call.interpreter)
-            self._forget(call)
+            await self._release(call.interpreter, call)
+            self._forget(call, "answered")
         else:
-            await self._drop_unanswered(call, notify_reason="peer_gone", by="kiosk")
+            await self._drop_unanswered(call, notify_reason="peer_gone", by="kiosk", outcome="kiosk_gone")
 
     async def _interpreter_gone(self, interp: Interpreter) -> None:
         if interp.ringing is not None:
             call, interp.ringing = interp.ringing, None
-            await self._requeue(call)
+            self._stop_ring_timer(call)
+            call.state, call.interpreter = "queued", None
+            self.queue.appendleft(call)
         if interp.call is not None:
             call, interp.call = interp.call, None
             await call.kiosk.send(CallEnded(session_id=call.session_id, reason="peer_gone", by="interpreter"))
-            self._forget(call)
+            self._forget(call, "answered")
 
-    def _release(self, interp: Optional[Interpreter]) -> None:
-        if interp is not None:
-            interp.call = None
-            interp.free_since = self._clock()
+    async def _release(self, interp: Optional[Interpreter], call: Call) -> None:
+        """After a call: the interpreter's wrap-up pause, then back in the pool."""
+        if interp is None:
+            return
+        interp.call = None
+        now = self._clock()
+        talk = now - (call.accepted_at or now)
+        self._handle_s = 0.8 * self._handle_s + 0.2 * (talk + self.rules.wrap_up_s)
+        if self.rules.wrap_up_s > 0 and interp.on_duty:
+            interp.wrap_up_until = now + self.rules.wrap_up_s
+            interp.wrap_up_task = self._spawn(self._wrap_up_over(interp))
+        interp.free_since = now + (self.rules.wrap_up_s if interp.on_duty else 0)
+        await self._status(interp)
 
-    def _forget(self, call: Call) -> None:
+    async def _wrap_up_over(self, interp: Interpreter) -> None:
+        await asyncio.sleep(self.rules.wrap_up_s)
+        if interp.wrap_up_until is None or self.interpreters.get(interp.id) is not interp:
+            return
+        interp.wrap_up_until = None
+        interp.wrap_up_task = None
+        await self._status(interp, reason="wrap_up_over")
+        await self._route()
+
+    def _forget(self, call: Call, outcome: str) -> None:
         self.calls.pop(call.session_id, None)
         if call.kiosk.call is call:
             call.kiosk.call = None
+        if self._records is None:
+            return
+        interp = call.interpreter if outcome == "answered" else None
+        try:
+            self._records.put_routing(
+                call.session_id, call.kiosk.id, location=call.kiosk.location,
+                requested_at=call.requested_wall, queue_s=call.answered_after,
+                rings=call.rings, declines=call.declines, missed_rings=call.missed,
+                interpreter_id=interp.id if interp else None, outcome=outcome)
+        except Exception:
+            log.exception("could not store the routing facts of session %s", call.session_id)
+
+    def _record_unserved(self, kiosk: Kiosk, msg: CallRequest, outcome: str) -> None:
+        if self._records is None:
+            return
+        try:
+            self._records.put_routing(msg.session_id, kiosk.id, location=kiosk.location,
+                                      requested_at=time.time(), queue_s=None, rings=0, declines=0,
+                                      missed_rings=0, interpreter_id=None, outcome=outcome)
+        except Exception:
+            log.exception("could not store the routing facts of session %s", msg.session_id)
+
+    def _spawn(self, coro) -> asyncio.Task:
+        task = asyncio.get_running_loop().create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._task_done)
+        return task
+
+    def _task_done(self, task: asyncio.Task) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("dispatch task failed", exc_info=task.exception())
+
+
+def _check_sendable(msg: Message) -> None:
+    """JSON escapes such as ``\\ud800`` decode to unpaired surrogates, which no text frame can
+    carry: relaying or echoing such a message would fail in the middle of the hub's work."""
+    try:
+        protocol.encode(msg).encode("utf-8")
+    except UnicodeEncodeError:
+        raise ProtocolError("bad_message", "a string holds an unpaired UTF-16 surrogate") from None
 
 
 def _who(conn: Connection) -> str:
