@@ -112,7 +112,12 @@ def main(argv: Optional[list[str]] = None) -> int:
         print(f"kiosk: cannot start: {exc}", file=sys.stderr)
         logging.getLogger("kiosk").error("configuration refused: %s", exc)
         return EXIT_CONFIG
-    return _COMMANDS[args.command](config, args)
+    try:
+        return _COMMANDS[args.command](config, args)
+    except (OSError, ValueError) as exc:  # a port in use, an unreadable certificate, …
+        print(f"kiosk: cannot start: {exc}", file=sys.stderr)
+        logging.getLogger("kiosk").exception("start-up failed")
+        return 1
 
 
 def _cmd_demo(config: Config, args) -> int:

@@ -80,6 +80,7 @@ class DispatchClientConfig:
                                      "a WebSocket URL starting with ws:// or wss://"))
     token: str = field(metadata=_check(lambda v: bool(v), "a non-empty token"))
     embedded: bool = False  # start the dispatch service inside the kiosk (demo)
+    ca_file: Optional[str] = None  # PEM certificates to trust for wss:// (a private CA)
 
 
 @dataclass(frozen=True)
@@ -220,6 +221,10 @@ class Config:
     def dispatch_data_path(self) -> Path:
         """Where the dispatch service keeps its accounts and central records."""
         return self._resolve(self.server.data_dir) or self.data_path / "dispatch"
+
+    @property
+    def dispatch_ca_path(self) -> Optional[Path]:
+        return self._resolve(self.dispatch.ca_file)
 
     @property
     def tls_files(self) -> Optional[tuple[Path, Path]]:

@@ -760,3 +760,54 @@ async def test_a_record_never_acknowledged_is_remembered_a_bounded_number_of_tim
     up.on_ack("poison")  # should it come after all, the record leaves the outbox
     assert kiosk_store.outbox_size() == 0
     await up.stop()
+
+
+@pytest.mark.asyncio
+async def test_real_dispatch_network_cut_while_records_queued_loses_none(tmp_path, demo_config,
+                                                                         fast_reconnect):
+    """The real dispatch service (accounts, hub, central store) behind a proxy the test cuts."""
+    from kiosk.demo import dispatch_settings, provision_demo
+    from kiosk.dispatch.app import open_accounts, serve
+
+    dispatch_port = free_port()
+    proxy = Proxy(dispatch_port)
+    config = demo_config(simulator={"interpreters": 0}, server={"port": dispatch_port},
+                         dispatch={"url": f"ws://127.0.0.1:{proxy.port}/ws", "embedded": False})
+    settings = dispatch_settings(config)
+    accounts = open_accounts(settings)
+    provision_demo(accounts, config)
+    server = await serve(settings, accounts=accounts)
+    await proxy.start()
+    store = SessionStore(tmp_path / "kiosk" / "sessions.sqlite3")
+    engine = CallEngine(config, store)
+    kiosk_id = config.kiosk.id
+    try:
+        for i in range(3):
+            finish(store, f"before-{i}", T0 + i, rating=4, kiosk_id=kiosk_id)
+        await engine.start()
+        await eventually(lambda: store.outbox_size() == 0, what="first records acknowledged")
+        await proxy.cut()
+        await eventually(lambda: not engine.signaling.connected, what="link down")
+        during = [f"during-{i}" for i in range(5)]
+        for n, sid in enumerate(during):
+            finish(store, sid, T0 + 100 + n, kiosk_id=kiosk_id)
+            engine.uploader.kick()
+        await engine.rate("during-0", 1)
+        await asyncio.sleep(0.8)  # reconnects refused meanwhile
+        assert store.outbox_size() == len(during)
+        assert all(server.records.get(sid) is None for sid in during)
+        await proxy.restore()
+        await eventually(lambda: store.outbox_size() == 0, what="outbox emptied after the network returned")
+        raw = sqlite3.connect(tmp_path / "data" / "dispatch" / "central.sqlite3")
+        try:
+            counts = dict(raw.execute("SELECT session_id, COUNT(*) FROM sessions GROUP BY session_id"))
+        finally:
+            raw.close()
+        assert counts == {sid: 1 for sid in [f"before-{i}" for i in range(3)] + during}
+        assert server.records.get("during-0")["rating"] == 1
+        assert server.records.get("before-2")["kiosk_id"] == kiosk_id
+    finally:
+        await engine.stop()
+        store.close()
+        await proxy.stop()
+        await server.stop()

@@ -388,3 +388,64 @@ async def test_fuzzed_frames_leave_dispatch_running_and_unchanged(start):
     # and the call still works
     await kiosk.send(Hangup(session_id="s1"))
     await interp.expect(CallEnded, reason="hangup")
+
+
+# --- https and wss ------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def certificate(tmp_path):
+    """A self-signed certificate for 127.0.0.1, as a hall's private CA would issue."""
+    import subprocess
+
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+                    "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+                    "-keyout", str(key), "-out", str(cert)], check=True, capture_output=True)
+    return cert, key
+
+
+async def test_dispatch_serves_wss_and_a_kiosk_trusting_its_ca_connects(demo_config, certificate):
+    import ssl
+
+    from kiosk.call.engine import CallEngine
+    from kiosk.demo import EmbeddedServices, open_store
+
+    cert, key = certificate
+    base = demo_config(simulator={"interpreters": 0})
+    url = base.dispatch.url.replace("ws://", "wss://")
+    config = demo_config(simulator={"interpreters": 0},
+                         server={"port": base.server.port, "tls_cert": str(cert), "tls_key": str(key)},
+                         dispatch={"url": url, "ca_file": str(cert)})
+    services = EmbeddedServices(config)
+    await services.start()
+    store = open_store(config)
+    engine = CallEngine(config, store)
+    try:
+        await engine.start()
+        assert await engine.signaling.wait_ready(10), engine.signaling.last_error
+        # https for the console too, and plain http is not served
+        context = ssl.create_default_context(cafile=str(cert))
+        async with aiohttp.ClientSession() as http:
+            https = url.replace("wss://", "https://").replace("/ws", "/api/config")
+            async with http.get(https, ssl=context) as resp:
+                assert resp.status == 200
+            with pytest.raises(aiohttp.ClientError):
+                async with http.get(https.replace("https://", "http://")) as resp:
+                    await resp.read()
+    finally:
+        await engine.stop()
+        store.close()
+    # a kiosk that does not trust the certificate is refused by TLS, with a clear reason
+    untrusting = demo_config(simulator={"interpreters": 0}, dispatch={"url": url, "embedded": False},
+                             server={"port": base.server.port})
+    store = open_store(untrusting)
+    engine = CallEngine(untrusting, store)
+    try:
+        await engine.start()
+        assert not await engine.signaling.wait_ready(2)
+        assert "certificate" in (engine.signaling.last_error or "").lower()
+    finally:
+        await engine.stop()
+        store.close()
+        await services.stop()

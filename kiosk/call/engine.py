@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import ssl
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -52,6 +53,17 @@ class MediaCounters:
     extra: dict = field(default_factory=dict)
 
 
+def dispatch_ssl_context(config) -> Optional[ssl.SSLContext]:
+    """Trust the configured CA for wss:// to dispatch (None: the system's CAs)."""
+    ca = config.dispatch_ca_path
+    if ca is None:
+        return None
+    try:
+        return ssl.create_default_context(cafile=str(ca))
+    except (OSError, ssl.SSLError) as exc:
+        raise ValueError(f"dispatch.ca_file {ca} cannot be used: {exc}") from exc
+
+
 class CallEngine:
     def __init__(self, config, store: SessionStore, *, camera: CaptureSource | None = None,
                  microphone: Callable[[], MediaStreamTrack] | None = None,
@@ -72,6 +84,7 @@ class CallEngine:
             Hello(role="kiosk", id=config.kiosk.id, credential=config.dispatch.token,
                   location=config.kiosk.location),
             on_message=self._on_message, on_link=self._on_link,
+            ssl_context=dispatch_ssl_context(config),
         )
         # finished records go to dispatch's central records from the session log's outbox
         self.uploader = RecordUploader(store, self.signaling.send, clock)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import ssl
 from typing import Awaitable, Callable, Optional
 
 import aiohttp
@@ -27,13 +28,15 @@ class SignalingClient:
     def __init__(self, url: str, hello: Hello,
                  on_message: Callable[[Message], Awaitable[None] | None],
                  on_link: Callable[[bool], None] | None = None,
-                 connect_timeout_s: float = 5.0, heartbeat_s: float = 10.0) -> None:
+                 connect_timeout_s: float = 5.0, heartbeat_s: float = 10.0,
+                 ssl_context: Optional[ssl.SSLContext] = None) -> None:
         self.url = url
         self._hello = hello
         self._on_message = on_message
         self._on_link = on_link
         self._connect_timeout = connect_timeout_s
         self._heartbeat = heartbeat_s
+        self._ssl = ssl_context if ssl_context is not None else True  # True: system CAs
         self._ws: Optional[aiohttp.ClientWebSocketResponse] = None
         self._session: Optional[aiohttp.ClientSession] = None
         self._task: Optional[asyncio.Task] = None
@@ -127,7 +130,7 @@ class SignalingClient:
     async def _session_once(self) -> None:
         assert self._session is not None
         self._ws = await asyncio.wait_for(
-            self._session.ws_connect(self.url, heartbeat=self._heartbeat,
+            self._session.ws_connect(self.url, heartbeat=self._heartbeat, ssl=self._ssl,
                                      max_msg_size=protocol.MAX_MESSAGE_BYTES),
             self._connect_timeout,
         )
