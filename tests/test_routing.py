@@ -449,3 +449,65 @@ async def test_dispatch_serves_wss_and_a_kiosk_trusting_its_ca_connects(demo_con
         await engine.stop()
         store.close()
         await services.stop()
+
+
+# --- a peer that vanishes without closing -------------------------------------------------------
+
+
+class Blackhole:
+    """TCP relay to dispatch that can go silent: bytes are swallowed, sockets stay open, as when
+    a cable is pulled or Wi-Fi drops without a goodbye."""
+
+    def __init__(self, target_port: int) -> None:
+        self.target_port = target_port
+        self.silent = False
+        self._server = None
+        self._writers = []
+
+    async def start(self) -> int:
+        self._server = await asyncio.start_server(self._accept, "127.0.0.1", 0)
+        return self._server.sockets[0].getsockname()[1]
+
+    async def stop(self) -> None:
+        self._server.close()
+        for w in self._writers:
+            w.transport.abort()
+        self._writers.clear()
+
+    async def _accept(self, reader, writer) -> None:
+        up_reader, up_writer = await asyncio.open_connection("127.0.0.1", self.target_port)
+        self._writers += [writer, up_writer]
+        await asyncio.gather(self._pipe(reader, up_writer), self._pipe(up_reader, writer),
+                             return_exceptions=True)
+
+    async def _pipe(self, reader, writer) -> None:
+        while data := await reader.read(65536):
+            if not self.silent:
+                writer.write(data)
+                await writer.drain()
+
+
+async def test_heartbeats_notice_an_interpreter_that_vanished_mid_call(start):
+    dispatch: Dispatch = await start(heartbeat_s=0.4)
+    hole = Blackhole(dispatch.client.port)
+    port = await hole.start()
+    try:
+        dispatch.register("interpreter", "i1")
+        async with aiohttp.ClientSession() as session:
+            ws = await session.ws_connect(f"http://127.0.0.1:{port}/ws", autoping=True)
+            from test_dispatch import Peer
+
+            interp = Peer(ws, "interpreter", "i1")
+            await interp.send(Hello(role="interpreter", id="i1", credential=PASSWORD))
+            await interp.expect(Welcome)
+            await interp.available()
+            kiosk = await dispatch.kiosk("k1")
+            await dispatch.connected_call(kiosk, interp, "s1")
+            hole.silent = True  # gone without a word
+            started = time.monotonic()
+            await kiosk.expect(CallEnded, session_id="s1", reason="peer_gone", by="interpreter")
+            assert time.monotonic() - started < 3.0
+            await dispatch.expect_health(kiosks_online=1)
+            await hole.stop()  # no close handshake through a silent line: just drop it
+    finally:
+        await hole.stop()

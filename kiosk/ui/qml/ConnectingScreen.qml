@@ -73,6 +73,16 @@ Rectangle {
                                            : qsTr("您前面还有 %1 位").arg(kiosk.queuePosition - 1)
         }
 
+        Text {
+            objectName: "estimatedWait"
+            width: parent.width
+            visible: kiosk.callState === "queued" && kiosk.estimatedWaitSeconds >= 60
+            color: Theme.textSoft
+            font.pixelSize: Theme.bodySize * screen.u
+            horizontalAlignment: Text.AlignHCenter
+            text: qsTr("预计等待约 %1 分钟").arg(Math.round(kiosk.estimatedWaitSeconds / 60))
+        }
+
         // four steps, the current one lit: progress that needs no reading
         Row {
             objectName: "progressSteps"
