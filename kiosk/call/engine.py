@@ -102,8 +102,10 @@ class CallEngine:
         """Close records a crash left open, then connect to dispatch (in the background)."""
         closed = self.store.close_interrupted(self._clock())
         for rec in closed:
-            log.warning("session %s was left open (last state %s): closed as interrupted",
-                        rec.session_id, rec.state)
+            states = [state for state, _ in self.store.events(rec.session_id)]
+            reached = states[-2] if len(states) >= 2 else "requesting"  # before the closing "ended"
+            log.warning("session %s was left open (it had reached %s): closed as interrupted",
+                        rec.session_id, reached)
         self.uploader.kick()
         self.signaling.start()
         return closed
