@@ -283,6 +283,7 @@ class SessionRecordUpload(Message):
     rating: Optional[int]
     rated_at: Optional[float]
     app_version: str
+    quality: Optional[str] = None  # JSON summary of the call's quality, see docs/protocol.md
 
 
 @message("record_ack")

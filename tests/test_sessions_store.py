@@ -83,7 +83,7 @@ def test_sessions_table_holds_exactly_the_record_fields(store, db):
     assert fields == [
         "session_id", "kiosk_id", "started_by", "category", "state", "requested_at",
         "answered_at", "connected_at", "ended_at", "wait_s", "talk_s", "end_reason", "ended_by",
-        "interpreter_id", "rating", "rated_at", "app_version",
+        "interpreter_id", "rating", "rated_at", "app_version", "quality",
     ]
     assert columns(db, "sessions") == fields
     assert columns(db, "session_events") == ["session_id", "seq", "state", "at"]
@@ -96,9 +96,9 @@ def test_sessions_table_holds_exactly_the_record_fields(store, db):
     assert tables == ["outbox", "session_events", "sessions"]
 
 
-def test_schema_version_is_two_with_the_outbox():
-    assert [m.__name__ for m in store_module.MIGRATIONS] == ["_v1", "_v2"]
-    assert SCHEMA_VERSION == 2
+def test_schema_version_is_three_with_the_outbox_and_quality():
+    assert [m.__name__ for m in store_module.MIGRATIONS] == ["_v1", "_v2", "_v3"]
+    assert SCHEMA_VERSION == 3
 
 
 # --- the life of a record -------------------------------------------------------------------
@@ -559,7 +559,7 @@ def test_a_v1_database_is_migrated_to_v2_and_its_finished_records_queued(db, mon
     assert "outbox" not in _tables(db)
 
     with SessionStore(db) as s:
-        assert s.schema_version == 2
+        assert s.schema_version == SCHEMA_VERSION
         assert {sid: s.get(sid) for sid in records_before} == records_before  # data kept
         # ended but never uploaded: queued by the migration, oldest first; the open one is not
         assert queued(s) == ["first", "rated"]

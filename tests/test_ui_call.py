@@ -93,6 +93,7 @@ def test_tap_call_hang_up_rate_and_record(qtbot, kiosk_app):
     assert recorder.states == [S.REQUESTING, S.QUEUED, S.RINGING, S.CONNECTING, S.CONNECTED,
                                S.ENDED, S.IDLE]
     assert all(recorder.on_gui_thread)
+    assert app.qml_warnings == []  # no binding went wrong on any screen along the way
 
     with SessionStore(app.config.data_path / "sessions.sqlite3") as store:
         rec = store.get(session_id)

@@ -168,3 +168,19 @@ def test_link_state_is_shown(vm):
     assert vm.online is False
     vm.set_online(True)
     assert vm.online is True
+
+
+def test_quality_shows_only_during_a_call_and_is_cleared_after(vm):
+    from kiosk.call.quality import QualitySample
+
+    poor = QualitySample(at=1, fps_in=12, fps_out=30, kbps_in=200, kbps_out=800, loss_pct=0,
+                         rtt_ms=20, low_fps=True)
+    vm.apply_quality(poor)  # not in a call: ignored
+    assert vm.qualityLevel == "" and not vm.lowFrameRate
+    now = time.time()
+    vm.apply_event(event(S.CONNECTED, answered_at=now - 5, connected_at=now - 4))
+    vm.apply_quality(poor)
+    assert vm.qualityLevel == "poor" and vm.lowFrameRate
+    vm.apply_event(event(S.ENDED, answered_at=now - 5, connected_at=now - 4, ended_at=now,
+                         reason=EndReason.COMPLETED))
+    assert vm.qualityLevel == "" and not vm.lowFrameRate

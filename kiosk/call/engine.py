@@ -22,7 +22,10 @@ from aiortc import RTCPeerConnection, RTCSessionDescription
 from aiortc.mediastreams import MediaStreamTrack
 
 import kiosk
-from kiosk.call.media import CaptureSource, SyntheticCamera, ToneTrack, consume_in_background
+from kiosk.call.media import (
+    CaptureSource, CaptureTrack, SyntheticCamera, ToneTrack, consume_in_background,
+)
+from kiosk.call.quality import QualityMonitor, QualitySample, ResolutionPolicy, summary_json
 from kiosk.call.peer import add_remote_candidate, make_peer
 from kiosk.call.signaling import SignalingClient
 from kiosk.call.states import ACTIVE, BEFORE_ANSWER, CallEvent, CallMachine, CallState, EndReason
@@ -34,6 +37,7 @@ from kiosk.protocol import (
 from kiosk.sessions import SessionStore
 
 log = logging.getLogger("kiosk.call.engine")
+QUALITY_INTERVAL_S = 1.0
 S = CallState
 
 UNAVAILABLE_REASONS = {
@@ -91,6 +95,10 @@ class CallEngine:
         self.on_remote_video: Optional[Callable[[av.VideoFrame], None]] = None
         self.on_remote_audio: Optional[Callable[[av.AudioFrame], None]] = None
         self.on_link_change: Optional[Callable[[bool], None]] = None
+        self.on_quality: Optional[Callable[[QualitySample], None]] = None  # every second in a call
+        self.quality: Optional[QualitySample] = None  # the latest sample of the current call
+        self._quality_monitor: Optional[QualityMonitor] = None
+        self._quality_task: Optional[asyncio.Task] = None
         self.counters = MediaCounters()
         self._pc: Optional[RTCPeerConnection] = None
         self._tasks: set[asyncio.Task] = set()
@@ -159,6 +167,7 @@ class CallEngine:
         self.store.begin(session_id, self.config.kiosk.id, started_by, category,
                          kiosk.__version__, now)
         self.counters = MediaCounters()
+        self.quality = None
         self.machine.move(S.REQUESTING, session_id=session_id, started_by=started_by,
                           category=category, requested_at=now)
         if not self.config.service_hours.is_open(datetime.fromtimestamp(now, timezone.utc)):
@@ -282,7 +291,8 @@ class CallEngine:
         pc = make_peer(self.config.ice_servers)
         self._pc = pc
         pc.addTrack(self._microphone())
-        pc.addTrack(self.camera.track())
+        video = self.camera.track()
+        pc.addTrack(video)
 
         @pc.on("track")
         def on_track(track: MediaStreamTrack) -> None:
@@ -296,6 +306,7 @@ class CallEngine:
             log.info("call %s: peer connection %s", session_id, pc.connectionState)
             if pc.connectionState == "connected" and self.state is S.CONNECTING:
                 self._move(S.CONNECTED, connected_at=self._clock())
+                self._quality_task = self._spawn(self._watch_quality(session_id, pc, video))
             elif pc.connectionState in ("failed", "closed") and self.state in (
                     S.CONNECTING, S.CONNECTED, S.RECONNECTING):
                 await self.signaling.send(Hangup(session_id=session_id, reason="network_lost"))
@@ -315,6 +326,26 @@ class CallEngine:
             await self.signaling.send(Hangup(session_id=session_id, reason="network_lost"))
             await self._end(EndReason.NETWORK_LOST, "kiosk")
 
+    async def _watch_quality(self, session_id: str, pc: RTCPeerConnection, video: CaptureTrack) -> None:
+        """Every second: measure, adapt the picture size, tell the screen."""
+        monitor = QualityMonitor(pc, lambda: self.counters.video_received, lambda: video.frames_sent,
+                                 clock=time.monotonic)
+        policy = ResolutionPolicy(self.config.video.fps)
+        self._quality_monitor = monitor
+        while pc is self._pc and self._is_current(session_id):
+            sample = await monitor.sample(scale=video.scale)
+            if sample is not None:
+                changed = policy.feed(sample)
+                if changed is not None:
+                    log.info("call %s: sending %.0f %% of the picture size to keep %d fps "
+                             "(sent %.1f fps, loss %.1f %%)", session_id, changed * 100,
+                             self.config.video.fps, sample.fps_out, sample.loss_pct)
+                    video.scale = changed
+                self.quality = sample
+                if self.on_quality:
+                    self.on_quality(sample)
+            await asyncio.sleep(QUALITY_INTERVAL_S)
+
     def _remote_video(self, frame: av.VideoFrame) -> None:
         c = self.counters
         c.video_received += 1
@@ -331,9 +362,10 @@ class CallEngine:
 
     async def _close_media(self) -> None:
         pc, self._pc = self._pc, None
-        if self._timeout_task is not None and self._timeout_task is not asyncio.current_task():
-            self._timeout_task.cancel()
-        self._timeout_task = None
+        for task in (self._timeout_task, self._quality_task):
+            if task is not None and task is not asyncio.current_task():
+                task.cancel()
+        self._timeout_task = self._quality_task = None
         if pc is not None:
             for sender in pc.getSenders():
                 if sender.track is not None:
@@ -359,8 +391,10 @@ class CallEngine:
             await self.signaling.send(Hangup(session_id=sid, reason=reason.value))
         now = self._clock()
         event = self.machine.move(S.ENDED, reason=reason, ended_at=now)
+        monitor, self._quality_monitor = self._quality_monitor, None
+        quality = summary_json(monitor.summary()) if monitor is not None else None
         try:
-            self.store.end(sid, reason.value, now, ended_by)
+            self.store.end(sid, reason.value, now, ended_by, quality=quality)
         except Exception:
             log.exception("session %s: could not record its end", sid)
         self.uploader.kick()

@@ -259,11 +259,17 @@ class CaptureTrack(MediaStreamTrack):
         self._seq = 0
         self._t0: Optional[float] = None
         self.frames_sent = 0
+        self.scale = 1.0  # share of the capture size to send (ResolutionPolicy lowers it)
 
     async def recv(self) -> av.VideoFrame:
         if self.readyState != "live":
             raise MediaStreamError
         self._seq, frame = await self._source.next_frame(self._seq)
+        if self.scale < 1.0:
+            # smaller picture, same frame rate: even sizes for 4:2:0
+            width = max(2, int(frame.width * self.scale) // 2 * 2)
+            height = max(2, int(frame.height * self.scale) // 2 * 2)
+            frame = frame.reformat(width=width, height=height, format="yuv420p")
         now = time.monotonic()
         if self._t0 is None:
             self._t0 = now

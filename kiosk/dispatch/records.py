@@ -82,7 +82,12 @@ def _v1(db: sqlite3.Connection) -> None:
 
 
 # Each migration takes the schema from version i to i + 1, inside one transaction.
-MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_v1]
+def _v2(db: sqlite3.Connection) -> None:
+    """The kiosk's call quality summary (JSON)."""
+    db.execute("ALTER TABLE sessions ADD COLUMN quality TEXT")
+
+
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_v1, _v2]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -34,6 +34,9 @@ class SessionRecord:
     rating: Optional[int]  # 5 非常满意 … 1 非常不满意; None = not rated
     rated_at: Optional[float]
     app_version: str
+    # call quality over the call, JSON: median and worst of fps in/out, kbps, loss, rtt
+    # (kiosk.call.quality.summarize); None when the call never had media
+    quality: Optional[str] = None
 
     @property
     def is_open(self) -> bool:

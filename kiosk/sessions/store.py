@@ -77,7 +77,12 @@ def _v2(db: sqlite3.Connection) -> None:
 
 
 # Each migration takes the schema from version i to i + 1, inside one transaction.
-MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_v1, _v2]
+def _v3(db: sqlite3.Connection) -> None:
+    """The call's quality summary (JSON), written with its end."""
+    db.execute("ALTER TABLE sessions ADD COLUMN quality TEXT")
+
+
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_v1, _v2, _v3]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 _COLUMNS = [f for f in SessionRecord.__dataclass_fields__]
@@ -156,13 +161,16 @@ class SessionStore:
             self._event(session_id, state, at)
         return self.get(session_id)
 
-    def end(self, session_id: str, reason: str, at: float, ended_by: str) -> SessionRecord:
+    def end(self, session_id: str, reason: str, at: float, ended_by: str,
+            quality: Optional[str] = None) -> SessionRecord:
         if reason not in END_REASONS:
             raise ValueError(f"unknown end reason {reason!r}")
         if ended_by not in ENDED_BY:
             raise ValueError(f"ended_by must be one of {ENDED_BY}, not {ended_by!r}")
         with self._transaction():
             self._close(self._open_record(session_id), reason, at, ended_by)
+            if quality is not None:
+                self._update(session_id, {"quality": quality})
             self._enqueue(session_id, at)
         return self.get(session_id)
 
@@ -306,7 +314,8 @@ class SessionStore:
 
 
 def _record(row: sqlite3.Row) -> SessionRecord:
-    return SessionRecord(**{c: row[c] for c in _COLUMNS})
+    present = row.keys()  # a column added by a later migration reads as None
+    return SessionRecord(**{c: row[c] if c in present else None for c in _COLUMNS})
 
 
 class _Transaction:

@@ -55,6 +55,7 @@ class KioskApp:
                                  service_hours=config.service_hours)
         self.bridge.event.connect(self.vm.apply_event)
         self.bridge.linkChanged.connect(self.vm.set_online)
+        self.bridge.quality.connect(self.vm.apply_quality)
         self.vm.remoteSinkAttached.connect(self.bridge.remote.set_sink)
         self.vm.selfSinkAttached.connect(self.bridge.local.set_sink)
 

@@ -25,6 +25,7 @@ log = logging.getLogger("kiosk.ui.bridge")
 class CallBridge(QObject):
     event = Signal(object)  # CallEvent, emitted on the call thread, received on the GUI thread
     linkChanged = Signal(bool)
+    quality = Signal(object)  # QualitySample, every second of a call
 
     def __init__(self, thread: CallThread, engine: CallEngine, parent: Optional[QObject] = None) -> None:
         super().__init__(parent)
@@ -36,6 +37,7 @@ class CallBridge(QObject):
         engine.machine.subscribe(self.event.emit)
         engine.on_remote_video = self.remote.offer
         engine.on_link_change = self.linkChanged.emit
+        engine.on_quality = self.quality.emit
         engine.camera.subscribe(self.local.offer)
 
     def _on_event(self, event: CallEvent) -> None:

@@ -50,6 +50,7 @@ class KioskViewModel(QObject):
         self._location = location
         self._service_hours = service_hours
         self._online = False
+        self._quality = None  # the latest QualitySample of the current call
         self._rating_timeout = int(rating_timeout_s)
         self._event = CallEvent(state=CallState.IDLE)
         self._screen = WELCOME
@@ -74,6 +75,7 @@ class KioskViewModel(QObject):
         elif state in (CallState.CONNECTED, CallState.RECONNECTING):
             self._screen = CALL
         elif state is CallState.ENDED:
+            self._quality = None
             if event.answered:
                 self._screen = RATING
                 self._countdown = self._rating_timeout
@@ -148,6 +150,19 @@ class KioskViewModel(QObject):
         opening = self._service_hours.next_opening(at)
         return opening.strftime("%m-%d %H:%M") if opening else ""
 
+    def _get_quality_level(self) -> str:
+        return self._quality.level if self._quality is not None else ""
+
+    def _get_low_frame_rate(self) -> bool:
+        return bool(self._quality is not None and self._quality.low_fps)
+
+    @Slot(object)
+    def apply_quality(self, sample) -> None:
+        """A quality sample of the call in progress (ignored outside a call)."""
+        if self._screen == CALL:
+            self._quality = sample
+            self.changed.emit()
+
     @Slot(bool)
     def set_online(self, online: bool) -> None:
         """The link to dispatch came up or went down."""
@@ -166,6 +181,8 @@ class KioskViewModel(QObject):
     location = Property(str, _get_location, constant=True)
     reconnecting = Property(bool, _get_reconnecting, notify=changed)
     online = Property(bool, _get_online, notify=changed)
+    qualityLevel = Property(str, _get_quality_level, notify=changed)
+    lowFrameRate = Property(bool, _get_low_frame_rate, notify=changed)
     nextOpening = Property(str, _get_next_opening, notify=changed)
 
     # --- actions from QML -----------------------------------------------------------------
@@ -213,6 +230,7 @@ class KioskViewModel(QObject):
         self._countdown = 0
         # Nothing of the last call stays on screen.
         self._event = CallEvent(state=CallState.IDLE)
+        self._quality = None
         self.changed.emit()
 
     # --- video sinks registered by the QML VideoOutputs -----------------------------------

@@ -89,6 +89,70 @@ Rectangle {
         }
     }
 
+    // connection quality: bars and a word, never colour alone
+    Rectangle {
+        id: qualityBadge
+        objectName: "qualityIndicator"
+        visible: kiosk.qualityLevel !== ""
+        anchors { left: parent.left; top: parent.top; leftMargin: 24 * screen.u; topMargin: 100 * screen.u }
+        width: qualityRow.implicitWidth + 32 * screen.u
+        height: qualityRow.implicitHeight + 12 * screen.u
+        radius: height / 2
+        color: Theme.overlay
+        Accessible.role: Accessible.Indicator
+        Accessible.name: qualityText.text
+        readonly property int bars: kiosk.qualityLevel === "good" ? 3 : kiosk.qualityLevel === "fair" ? 2 : 1
+        Row {
+            id: qualityRow
+            anchors.centerIn: parent
+            spacing: 10 * screen.u
+            Row {
+                anchors.bottom: qualityText.baseline
+                spacing: 4 * screen.u
+                Repeater {
+                    model: 3
+                    Rectangle {
+                        anchors.bottom: parent.bottom
+                        width: 8 * screen.u
+                        height: (10 + 8 * index) * screen.u
+                        radius: 2
+                        color: index < qualityBadge.bars ? Theme.text : "transparent"
+                        border.color: Theme.text
+                        border.width: 1
+                    }
+                }
+            }
+            Text {
+                id: qualityText
+                text: kiosk.qualityLevel === "good" ? qsTr("连接良好")
+                      : kiosk.qualityLevel === "fair" ? qsTr("连接一般") : qsTr("连接较差")
+                color: Theme.text
+                font.pixelSize: Theme.smallSize * screen.u
+            }
+        }
+    }
+
+    // a quiet note when signing may be hard to follow (under 20 frames a second)
+    Rectangle {
+        objectName: "lowFrameRateNote"
+        visible: kiosk.lowFrameRate && !kiosk.reconnecting
+        anchors { horizontalCenter: parent.horizontalCenter; top: parent.top; topMargin: 24 * screen.u }
+        width: Math.min(parent.width * 0.5, lowText.implicitWidth + 48 * screen.u)
+        height: lowText.implicitHeight + 16 * screen.u
+        radius: height / 2
+        color: Theme.overlay
+        Text {
+            id: lowText
+            anchors.centerIn: parent
+            width: Math.min(implicitWidth, parent.parent.width * 0.5 - 48 * screen.u)
+            text: qsTr("画面可能不够流畅")
+            color: Theme.text
+            font.pixelSize: Theme.smallSize * screen.u
+            wrapMode: Text.WordWrap
+            horizontalAlignment: Text.AlignHCenter
+        }
+    }
+
     // the picture froze: say it plainly over the video
     Rectangle {
         objectName: "reconnectingBanner"
