@@ -247,7 +247,9 @@ class CallEnded(Message):
     """Dispatch to a participant: the call is over because of the other side or of dispatch.
 
     ``reason``: ``hangup`` (the other side hung up), ``peer_gone`` (the other side's connection
-    vanished), ``cancelled`` (the kiosk withdrew before answer; sent to a ringing interpreter).
+    vanished), ``cancelled`` (the kiosk withdrew before answer; sent to a ringing interpreter),
+    ``ring_timeout`` (to an interpreter who did not answer in time), ``declined`` (to a kiosk
+    whose call every interpreter on duty declined or missed).
     """
 
     session_id: str

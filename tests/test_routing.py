@@ -97,6 +97,26 @@ async def test_ready_now_ends_wrap_up_early(start):
     await dispatch.call(kiosk, interp, "s2")
 
 
+async def test_an_old_wrap_up_timer_does_not_end_a_later_pause(start):
+    dispatch: Dispatch = await start(wrap_up_s=0.6)
+    interp = await dispatch.interpreter("i1")
+    kiosk = await dispatch.kiosk("k1")
+    await dispatch.connected_call(kiosk, interp, "s1")
+    await kiosk.send(Hangup(session_id="s1"))
+    await interp.expect(CallEnded, session_id="s1")
+    await interp.expect(Status, state="wrap_up")
+    await interp.send(Presence(state="available"))  # ready now: the first pause ends early
+    await interp.expect(Status, state="available")
+    await dispatch.connected_call(kiosk, interp, "s2")
+    await asyncio.sleep(0.3)
+    await kiosk.send(Hangup(session_id="s2"))
+    started = time.monotonic()
+    await interp.expect(CallEnded, session_id="s2")
+    await interp.expect(Status, state="wrap_up")
+    await interp.expect(Status, state="available", reason="wrap_up_over")
+    assert time.monotonic() - started >= 0.5  # the second pause ran its full length
+
+
 # --- rings that are not answered --------------------------------------------------------------
 
 
@@ -333,12 +353,27 @@ async def test_a_foreign_origin_cannot_open_the_websocket(dispatch):
     await ws.close()
 
 
-async def test_the_console_page_is_served_with_a_content_security_policy(dispatch):
+async def test_console_config_needs_a_login_and_comes_with_a_content_security_policy(dispatch):
     resp = await dispatch.client.get("/api/config")
+    assert resp.status == 401  # it carries the TURN credentials
+    assert "default-src 'self'" in resp.headers["Content-Security-Policy"]
+    dispatch.register("interpreter", "i1")
+    token = (await (await login(dispatch, "i1", PASSWORD)).json())["token"]
+    resp = await dispatch.client.get("/api/config", headers={"Authorization": f"Bearer {token}"})
     assert resp.status == 200
     config = await resp.json()
     assert config["ice_servers"] == [] and config["ring_timeout_s"] > 0
-    assert "default-src 'self'" in resp.headers["Content-Security-Policy"]
+    page = await dispatch.client.get("/")
+    assert page.status == 200 and "default-src 'self'" in page.headers["Content-Security-Policy"]
+
+
+async def test_stale_console_tokens_never_count_as_wrong_passwords(dispatch):
+    dispatch.register("interpreter", "i1")
+    for _ in range(8):  # a console reconnecting with a token from before a restart
+        peer = await dispatch.raw()
+        await peer.send(Hello(role="interpreter", id="i1", credential="cs_expired-token"))
+        await peer.expect_error("unauthenticated")
+    assert (await login(dispatch, "i1", PASSWORD)).status == 200
 
 
 # --- fuzz: nothing malformed changes anything -------------------------------------------------
@@ -427,7 +462,7 @@ async def test_dispatch_serves_wss_and_a_kiosk_trusting_its_ca_connects(demo_con
         # https for the console too, and plain http is not served
         context = ssl.create_default_context(cafile=str(cert))
         async with aiohttp.ClientSession() as http:
-            https = url.replace("wss://", "https://").replace("/ws", "/api/config")
+            https = url.replace("wss://", "https://").replace("/ws", "/healthz")
             async with http.get(https, ssl=context) as resp:
                 assert resp.status == 200
             with pytest.raises(aiohttp.ClientError):

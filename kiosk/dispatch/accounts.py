@@ -129,6 +129,11 @@ class Accounts:
     def close(self) -> None:
         self._db.close()
 
+    def _dummy_hash(self) -> str:
+        if not hasattr(self, "_dummy"):
+            self._dummy = hash_password(new_token(), self.params)
+        return self._dummy
+
     # --- interpreters ---------------------------------------------------------------------
 
     def add_interpreter(self, interpreter_id: str, password: str, name: Optional[str] = None) -> None:
@@ -167,7 +172,7 @@ class Accounts:
                                (interpreter_id,)).fetchone()
         if row is None:
             # spend the same time as for a real account, so timing does not tell which ids exist
-            verify_password(password, hash_password("", self.params))
+            verify_password(password, self._dummy_hash())
             return False
         return verify_password(password, row[0]) and bool(row[1])
 

@@ -37,6 +37,7 @@ log = logging.getLogger("kiosk.dispatch")
 
 STATIC = Path(__file__).resolve().parent / "static"
 CONSOLE_SESSION_S = 12 * 3600
+SESSION_PREFIX = "cs_"  # console session tokens; a hello credential with it is never a password
 LOGIN_FAILURES_BEFORE_LOCK = 5
 MAX_LOCK_S = 30 * 60
 CSP = ("default-src 'self'; connect-src 'self' ws: wss:; media-src 'self' blob:; "
@@ -107,7 +108,7 @@ class LoginGuard:
         return ok
 
     def open_session(self, interpreter_id: str) -> str:
-        token = new_token()
+        token = SESSION_PREFIX + new_token()
         self._sessions[token_hash(token)] = (interpreter_id, self._clock() + CONSOLE_SESSION_S)
         return token
 
@@ -129,8 +130,10 @@ class LoginGuard:
     async def check(self, role: str, participant_id: str, credential: str) -> bool:
         if role == "kiosk":
             return self._accounts.check_kiosk(participant_id, credential)
-        if self.session(credential) == participant_id:
-            return True
+        if credential.startswith(SESSION_PREFIX):
+            # a console's session token (perhaps expired, or from before a restart of dispatch):
+            # never tried as a password, so stale reconnects cannot lock the account
+            return self.session(credential) == participant_id
         return await self.password_ok(participant_id, credential)
 
 
@@ -219,6 +222,10 @@ async def _logout(request: web.Request) -> web.Response:
 
 
 async def _config(request: web.Request) -> web.Response:
+    token = _bearer(request)
+    if token is None or request.app[GUARD].session(token) is None:
+        # the ICE servers carry TURN credentials: for logged-in consoles only
+        return web.json_response({"error": "log in first"}, status=401)
     settings = request.app[SETTINGS]
     servers = [{"urls": list(s.urls), **({"username": s.username} if s.username else {}),
                 **({"credential": s.credential} if s.credential else {})}
@@ -290,7 +297,12 @@ def open_accounts(settings: DispatchSettings) -> Accounts:
 
 def create_app(settings: DispatchSettings = DispatchSettings(), *,
                accounts: Optional[Accounts] = None) -> web.Application:
-    app = web.Application(middlewares=[_security_headers], client_max_size=256 * 1024)
+    # aiohttp rounds timers over 5 s to whole seconds: thousands of kiosks that reconnected
+    # together would then all be pinged in the same loop pass (measured: stalls of ~100 ms
+    # every heartbeat at 2,000 kiosks, bench/dispatch_load.py). Unrounded, the pings stay
+    # spread over the moments the kiosks connected.
+    app = web.Application(middlewares=[_security_headers], client_max_size=256 * 1024,
+                          handler_args={"timeout_ceil_threshold": 3600})
     app[SETTINGS] = settings
     app[ACCOUNTS] = accounts or open_accounts(settings)
     app[RECORDS] = CentralStore(settings.data_dir / "central.sqlite3" if settings.data_dir else ":memory:")

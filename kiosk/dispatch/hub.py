@@ -241,8 +241,7 @@ class Hub:
             if self.interpreters.get(p.id) is p:
                 del self.interpreters[p.id]
             log.info("interpreter %s disconnected", p.id)
-            if p.wrap_up_task is not None:
-                p.wrap_up_task.cancel()
+            self._cancel_wrap_up(p)
             await self._interpreter_gone(p)
         await self._route()
 
@@ -431,6 +430,7 @@ class Hub:
         interp.presence = state
         if state == "available" and interp.wrap_up_until is not None:
             interp.wrap_up_until = None  # "ready now" ends the wrap-up pause early
+            self._cancel_wrap_up(interp)
             changed = True
         if state == "available" and changed and interp.ringing is None and interp.call is None:
             interp.free_since = self._clock()
@@ -608,15 +608,23 @@ class Hub:
         now = self._clock()
         talk = now - (call.accepted_at or now)
         self._handle_s = 0.8 * self._handle_s + 0.2 * (talk + self.rules.wrap_up_s)
+        self._cancel_wrap_up(interp)
         if self.rules.wrap_up_s > 0 and interp.on_duty:
             interp.wrap_up_until = now + self.rules.wrap_up_s
             interp.wrap_up_task = self._spawn(self._wrap_up_over(interp))
         interp.free_since = now + (self.rules.wrap_up_s if interp.on_duty else 0)
         await self._status(interp)
 
+    @staticmethod
+    def _cancel_wrap_up(interp: Interpreter) -> None:
+        task, interp.wrap_up_task = interp.wrap_up_task, None
+        if task is not None and task is not asyncio.current_task():
+            task.cancel()
+
     async def _wrap_up_over(self, interp: Interpreter) -> None:
         await asyncio.sleep(self.rules.wrap_up_s)
-        if interp.wrap_up_until is None or self.interpreters.get(interp.id) is not interp:
+        if (interp.wrap_up_until is None or interp.wrap_up_task is not asyncio.current_task()
+                or self.interpreters.get(interp.id) is not interp):
             return
         interp.wrap_up_until = None
         interp.wrap_up_task = None

@@ -439,8 +439,10 @@ function endSession(reason) {
 // --- REST --------------------------------------------------------------------------------
 
 async function loadConfig() {
+  if (!state.auth) return;
   try {
-    const response = await fetch("/api/config");
+    // after login only: the ICE servers carry TURN credentials
+    const response = await fetch("/api/config", { headers: { Authorization: `Bearer ${state.auth.token}` } });
     if (response.ok) state.config = { ...state.config, ...(await response.json()) };
   } catch { /* keep the defaults: host candidates only */ }
 }
