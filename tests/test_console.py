@@ -499,3 +499,28 @@ async def test_without_camera_the_console_still_answers(console_config, tmp_path
         assert engine.counters.video_received == 0
         await page.click("#hangup")
         assert (await engine.wait_for(S.ENDED, timeout=10)).reason is EndReason.COMPLETED
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("fps, warned", [(10, True), (25, False)])
+async def test_a_low_frame_rate_gets_a_quiet_warning(console_config, tmp_path, fps, warned):
+    """Signing needs 20 frames a second: a kiosk sending fewer for a few seconds is flagged on
+    the interpreter's side too (the kiosk flags it on its own screen)."""
+    config = console_config(video={"width": 320, "height": 240, "fps": fps})
+    async with ConsoleRig(config, tmp_path) as rig:
+        page, engine = rig.page, rig.engine
+        await rig.log_in_available()
+        await engine.request_call()
+        await expect(page.locator("#ring-panel")).to_be_visible(timeout=10_000)
+        await page.click("#accept")
+        assert (await engine.wait_for(S.CONNECTED, S.ENDED, timeout=30)).state is S.CONNECTED
+        note = page.locator("#call-quality")
+        if warned:
+            await expect(note).to_be_visible(timeout=10_000)
+            await expect(note).to_have_text("画面帧率偏低，手语可能不够流畅")
+        else:
+            await asyncio.sleep(6)  # longer than the warning needs to appear
+            await expect(note).to_be_hidden()
+        await page.click("#hangup")
+        await engine.wait_for(S.ENDED, timeout=10)
+        assert rig.page_errors == []

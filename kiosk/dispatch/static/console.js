@@ -55,6 +55,8 @@ const io = {
   ringTimer: null,
   titleTimer: null,
   titleFlash: false,
+  fpsTimer: null, // samples the call's frame rates each second
+  fpsLast: null,
   historyTimer: null,
   renderedHistory: -1,
   renderedLanguage: null,
@@ -300,6 +302,9 @@ function renderCall() {
     : call.hasRemoteVideo ? "" : t("waiting_remote_video");
   setText($("remote-waiting"), waiting);
   show($("remote-waiting"), waiting !== "");
+  // a quiet note, not an alarm: signing needs at least 20 frames a second
+  setText($("call-quality"), call.lowFps ? t("low_fps_warning") : "");
+  show($("call-quality"), Boolean(call.lowFps));
   attachStream($("self-video"), state.media.phase === "on" ? io.stream : null);
 
   const mute = $("mute");
@@ -930,6 +935,7 @@ function onPeerState(call, pc) {
     case "connected":
       call.phase = "connected";
       if (!call.connectedAt) call.connectedAt = now();
+      if (!io.fpsTimer) io.fpsTimer = setInterval(() => checkFrameRate(call), 1000);
       break;
     case "disconnected":
       if (call.phase === "connected") call.phase = "unstable";
@@ -941,6 +947,30 @@ function onPeerState(call, pc) {
       break;
   }
   render();
+}
+
+const MIN_SIGNING_FPS = 20;
+const LOW_FPS_SECONDS = 3;
+
+/** Frames decoded (from the resident) and encoded (to the resident) in the last second; a
+ *  direction under MIN_SIGNING_FPS for LOW_FPS_SECONDS seconds in a row sets `lowFps`. */
+async function checkFrameRate(call) {
+  if (state.call !== call) return;
+  const s = await stats();
+  const t = performance.now() / 1000;
+  const last = io.fpsLast;
+  io.fpsLast = { t, decoded: s.framesDecoded, encoded: s.framesEncoded };
+  if (!last) return;
+  const dt = Math.max(0.001, t - last.t);
+  const fpsIn = (s.framesDecoded - last.decoded) / dt;
+  const fpsOut = (s.framesEncoded - last.encoded) / dt;
+  // with the camera off there is nothing to send: only the resident's picture counts then
+  const low = fpsIn < MIN_SIGNING_FPS || (!state.cameraOff && fpsOut < MIN_SIGNING_FPS);
+  call.lowFpsSeconds = low ? (call.lowFpsSeconds || 0) + 1 : 0;
+  call.fps = { in: Math.round(fpsIn * 10) / 10, out: Math.round(fpsOut * 10) / 10 };
+  const wasLow = Boolean(call.lowFps);
+  call.lowFps = call.lowFpsSeconds >= LOW_FPS_SECONDS;
+  if (call.lowFps !== wasLow) render();
 }
 
 function failCall(noticeKey) {
@@ -963,6 +993,9 @@ function hangUp() {
 function endCall(noticeKey) {
   const pc = io.pc;
   io.pc = null;
+  clearInterval(io.fpsTimer);
+  io.fpsTimer = null;
+  io.fpsLast = null;
   if (pc) pc.close();
   const remote = $("remote-video");
   remote.pause();
