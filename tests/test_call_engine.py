@@ -173,3 +173,25 @@ async def test_outside_service_hours_ends_at_once_without_dispatch(demo_config):
         assert rec.end_reason == "out_of_hours" and rec.ended_by == "kiosk"
         await asyncio.sleep(0.3)
         assert rig.services.interpreters[0].stats.rings == 0  # dispatch was never asked
+
+
+async def test_missing_devices_are_reported_and_the_call_still_works(demo_config):
+    """No camera, microphone or speaker where the configuration says: the kiosk says which,
+    and a call still connects with the 'camera unavailable' picture and silence."""
+    config = demo_config(video={"camera": "/dev/video-missing"},
+                         audio={"input": "no such microphone", "output": "no such speaker"})
+    async with Rig(config) as rig:
+        told = []
+        rig.engine.on_devices = told.append
+        states = rig.engine.devices
+        assert not states["camera"].ok and "video-missing" in states["camera"].message
+        assert not states["microphone"].ok and states["microphone"].message
+        assert not states["speaker"].ok and states["speaker"].message
+        sid = await rig.engine.request_call()
+        assert (await rig.engine.wait_for(S.CONNECTED, S.ENDED, timeout=30)).state is S.CONNECTED
+        await eventually(lambda: rig.sim.current is not None and rig.sim.current.video_frames >= 10,
+                         what="the placeholder picture at the interpreter")
+        await eventually(lambda: rig.sim.current.audio_frames >= 10, what="silence at the interpreter")
+        assert rig.sim.current.last_video_size == (320, 240)
+        await rig.engine.hang_up()
+        assert rig.store.get(sid).end_reason == "completed"

@@ -184,3 +184,14 @@ def test_quality_shows_only_during_a_call_and_is_cleared_after(vm):
     vm.apply_event(event(S.ENDED, answered_at=now - 5, connected_at=now - 4, ended_at=now,
                          reason=EndReason.COMPLETED))
     assert vm.qualityLevel == "" and not vm.lowFrameRate
+
+
+def test_missing_devices_are_listed_for_the_screen(vm):
+    from kiosk.call.engine import DeviceState
+
+    vm.apply_devices((DeviceState("camera", False, "no camera at /dev/video0"),
+                      DeviceState("microphone", True, ""), DeviceState("speaker", False, "gone")))
+    assert vm.missingDevices == ["camera", "speaker"]
+    vm.apply_devices((DeviceState("camera", True, ""), DeviceState("microphone", True, ""),
+                      DeviceState("speaker", True, "")))
+    assert vm.missingDevices == []

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import ssl
 import time
 import uuid
@@ -19,12 +20,12 @@ from typing import Callable, Optional
 
 import av
 from aiortc import RTCPeerConnection, RTCSessionDescription
-from aiortc.mediastreams import MediaStreamTrack
+from aiortc.mediastreams import AudioStreamTrack, MediaStreamTrack
 
 import kiosk
-from kiosk.call.media import (
-    CaptureSource, CaptureTrack, SyntheticCamera, ToneTrack, consume_in_background,
-)
+from kiosk.call.audio import AudioUnavailable, MicrophoneTrack, SpeakerSink, find_device
+from kiosk.call.camera import CameraNotFound, make_camera, resolve_source
+from kiosk.call.media import CaptureSource, CaptureTrack, ToneTrack, consume_in_background
 from kiosk.call.quality import QualityMonitor, QualitySample, ResolutionPolicy, summary_json
 from kiosk.call.peer import add_remote_candidate, make_peer
 from kiosk.call.signaling import SignalingClient
@@ -44,6 +45,15 @@ UNAVAILABLE_REASONS = {
     "no_interpreter": EndReason.NO_INTERPRETER,
     "out_of_hours": EndReason.OUT_OF_HOURS,
 }
+
+
+@dataclass(frozen=True)
+class DeviceState:
+    """One device as the screens show it: ``ok`` False with a message a person can act on."""
+
+    name: str  # camera, microphone or speaker
+    ok: bool
+    message: str
 
 
 @dataclass
@@ -78,9 +88,14 @@ class CallEngine:
         self._clock = clock
         self.machine = CallMachine(clock=clock)
         video = config.video
-        self.camera = camera or SyntheticCamera(video.width, video.height, video.fps,
-                                                label="KIOSK " + config.kiosk.id)
-        self._microphone = microphone or (lambda: ToneTrack(frequency=660.0, level=0.05))
+        # what the screens say about the camera, microphone and speaker (all fine until told)
+        self.devices: dict[str, DeviceState] = {
+            name: DeviceState(name, True, "") for name in ("camera", "microphone", "speaker")}
+        self.on_devices: Optional[Callable[[tuple[DeviceState, ...]], None]] = None
+        self.camera = camera or make_camera(video, label="KIOSK " + config.kiosk.id,
+                                            on_status=lambda ok, text: self._device("camera", ok, text))
+        self._microphone = microphone or self._make_microphone
+        self._speaker: Optional[SpeakerSink] = None
         self._connect_wait_s = connect_wait_s
         self._connecting_timeout_s = connecting_timeout_s
         self.signaling = SignalingClient(
@@ -107,7 +122,9 @@ class CallEngine:
     # --- life cycle -----------------------------------------------------------------------
 
     async def start(self) -> list:
-        """Close records a crash left open, then connect to dispatch (in the background)."""
+        """Close records a crash left open, check the devices, then connect to dispatch (in
+        the background)."""
+        self._check_devices()
         closed = self.store.close_interrupted(self._clock())
         for rec in closed:
             states = [state for state, _ in self.store.events(rec.session_id)]
@@ -122,6 +139,9 @@ class CallEngine:
         if self.state in ACTIVE:
             await self._end(EndReason.INTERRUPTED, "system", notify=True)
         await self.uploader.stop()  # what is not acknowledged yet stays queued for the next start
+        if self._speaker is not None:
+            self._speaker.close()
+            self._speaker = None
         await self.signaling.stop()
         await self.camera.stop()
         for task in list(self._tasks):
@@ -357,6 +377,8 @@ class CallEngine:
 
     def _remote_audio(self, frame: av.AudioFrame) -> None:
         self.counters.audio_received += 1
+        if self._speaker is not None:
+            self._speaker.write(frame)
         if self.on_remote_audio:
             self.on_remote_audio(frame)
 
@@ -372,6 +394,50 @@ class CallEngine:
                     sender.track.stop()
             await pc.close()
         await self.camera.stop()
+
+    # --- devices --------------------------------------------------------------------------
+
+    def _device(self, name: str, ok: bool, message: str) -> None:
+        """A device came or went: log it for the admin, tell the screens."""
+        state = DeviceState(name, ok, message)
+        if self.devices.get(name) == state:
+            return
+        self.devices[name] = state
+        (log.info if ok else log.error)("%s: %s", name, message or "ok")
+        if self.on_devices:
+            self.on_devices(tuple(self.devices.values()))
+
+    def _check_devices(self) -> None:
+        """At start-up: say at once which configured device is missing (the kiosk still runs:
+        a call then goes on with a placeholder picture or silence)."""
+        video, audio = self.config.video, self.config.audio
+        if video.camera.strip().lower() != "synthetic":
+            try:
+                spec = resolve_source(video.camera, video.width, video.height, video.fps)
+                if spec.format == "v4l2" and not os.path.exists(spec.file):
+                    raise CameraNotFound(f"no camera at {spec.file} (is it plugged in?)")
+            except CameraNotFound as exc:
+                self._device("camera", False, str(exc))
+        if audio.input != "synthetic":
+            try:
+                find_device(audio.input, "input")
+            except AudioUnavailable as exc:
+                self._device("microphone", False, str(exc))
+        if audio.output != "synthetic" and self._speaker is None:
+            try:
+                self._speaker = SpeakerSink(audio.output)
+            except AudioUnavailable as exc:
+                self._device("speaker", False, str(exc))
+
+    def _make_microphone(self) -> MediaStreamTrack:
+        if self.config.audio.input == "synthetic":
+            return ToneTrack(frequency=660.0, level=0.05)
+        try:
+            return MicrophoneTrack(self.config.audio.input,
+                                   on_status=lambda ok, text: self._device("microphone", ok, text))
+        except AudioUnavailable as exc:
+            self._device("microphone", False, str(exc))
+            return AudioStreamTrack()  # silence: the call goes on, in sign and text
 
     # --- state and record -----------------------------------------------------------------
 

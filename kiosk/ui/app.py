@@ -56,6 +56,7 @@ class KioskApp:
         self.bridge.event.connect(self.vm.apply_event)
         self.bridge.linkChanged.connect(self.vm.set_online)
         self.bridge.quality.connect(self.vm.apply_quality)
+        self.bridge.devices.connect(self.vm.apply_devices)
         self.vm.remoteSinkAttached.connect(self.bridge.remote.set_sink)
         self.vm.selfSinkAttached.connect(self.bridge.local.set_sink)
 

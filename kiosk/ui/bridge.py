@@ -26,6 +26,7 @@ class CallBridge(QObject):
     event = Signal(object)  # CallEvent, emitted on the call thread, received on the GUI thread
     linkChanged = Signal(bool)
     quality = Signal(object)  # QualitySample, every second of a call
+    devices = Signal(object)  # tuple of DeviceState, when a device comes or goes
 
     def __init__(self, thread: CallThread, engine: CallEngine, parent: Optional[QObject] = None) -> None:
         super().__init__(parent)
@@ -38,6 +39,7 @@ class CallBridge(QObject):
         engine.on_remote_video = self.remote.offer
         engine.on_link_change = self.linkChanged.emit
         engine.on_quality = self.quality.emit
+        engine.on_devices = self.devices.emit
         engine.camera.subscribe(self.local.offer)
 
     def _on_event(self, event: CallEvent) -> None:

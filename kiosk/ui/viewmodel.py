@@ -51,6 +51,7 @@ class KioskViewModel(QObject):
         self._service_hours = service_hours
         self._online = False
         self._quality = None  # the latest QualitySample of the current call
+        self._missing: frozenset[str] = frozenset()  # devices that do not work: camera, …
         self._rating_timeout = int(rating_timeout_s)
         self._event = CallEvent(state=CallState.IDLE)
         self._screen = WELCOME
@@ -156,6 +157,17 @@ class KioskViewModel(QObject):
     def _get_low_frame_rate(self) -> bool:
         return bool(self._quality is not None and self._quality.low_fps)
 
+    def _get_missing_devices(self) -> list:
+        return sorted(self._missing)
+
+    @Slot(object)
+    def apply_devices(self, states) -> None:
+        """The call engine's ``DeviceState`` tuple: which devices do not work now."""
+        missing = frozenset(s.name for s in states if not s.ok)
+        if missing != self._missing:
+            self._missing = missing
+            self.changed.emit()
+
     @Slot(object)
     def apply_quality(self, sample) -> None:
         """A quality sample of the call in progress (ignored outside a call)."""
@@ -182,6 +194,7 @@ class KioskViewModel(QObject):
     reconnecting = Property(bool, _get_reconnecting, notify=changed)
     online = Property(bool, _get_online, notify=changed)
     qualityLevel = Property(str, _get_quality_level, notify=changed)
+    missingDevices = Property(list, _get_missing_devices, notify=changed)
     lowFrameRate = Property(bool, _get_low_frame_rate, notify=changed)
     nextOpening = Property(str, _get_next_opening, notify=changed)
 

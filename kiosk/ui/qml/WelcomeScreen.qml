@@ -40,7 +40,8 @@ Rectangle {
         anchors.centerIn: parent
         anchors.verticalCenterOffset: 10 * screen.u
         width: Math.min(parent.width - 2 * Theme.margin * screen.u, 760 * screen.u)
-        height: Math.min(parent.height - header.height - hint.height - 4 * Theme.margin * screen.u,
+        height: Math.min(parent.height - header.height - hint.height - deviceNote.height
+                         - 4 * Theme.margin * screen.u,
                          (parent.height > parent.width ? 760 : 440) * screen.u)
         icon: "call-interpreter"
         iconSize: Math.min(220 * screen.u, height * 0.5)
@@ -57,6 +58,33 @@ Rectangle {
         font.pixelSize: Theme.bodySize * screen.u
         horizontalAlignment: Text.AlignHCenter
         wrapMode: Text.WordWrap
+    }
+
+    // a device is missing: say so before anyone taps (the technical detail is in the log)
+    Rectangle {
+        id: deviceNote
+        objectName: "deviceNotice"
+        visible: kiosk.missingDevices.length > 0
+        anchors { bottom: hint.top; horizontalCenter: parent.horizontalCenter; bottomMargin: 8 * screen.u }
+        width: Math.min(parent.width - 2 * Theme.margin * screen.u, deviceText.implicitWidth + 48 * screen.u)
+        height: visible ? deviceText.implicitHeight + 16 * screen.u : 0
+        radius: height / 2
+        color: Theme.panel
+        Text {
+            id: deviceText
+            anchors.centerIn: parent
+            width: Math.min(implicitWidth, screen.width - 2 * Theme.margin * screen.u - 48 * screen.u)
+            color: Theme.text
+            font.pixelSize: Theme.smallSize * screen.u
+            horizontalAlignment: Text.AlignHCenter
+            wrapMode: Text.WordWrap
+            text: {
+                var m = kiosk.missingDevices
+                if (m.indexOf("camera") >= 0) return qsTr("摄像头暂时不能用，翻译员看不到您。请告诉工作人员。")
+                if (m.indexOf("microphone") >= 0) return qsTr("麦克风暂时不能用，翻译员听不到工作人员。请告诉工作人员。")
+                return qsTr("扬声器暂时不能用，听不到翻译员的声音。请告诉工作人员。")
+            }
+        }
     }
 
     // the link to the interpreting centre is down: say so before anyone taps
