@@ -70,10 +70,14 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--data-dir", help="where the session log is kept (overrides the configuration)")
     demo.add_argument("--windowed", action="store_true", help="a normal window instead of full screen")
     demo.add_argument("--screenshot", type=Path, help="save the window to this PNG after start-up and quit")
+    demo.add_argument("--device-check", action="store_true",
+                      help="open on the technicians' device check screen")
 
     run = common(sub.add_parser("run", help="the kiosk against the configured dispatch service"))
     run.add_argument("--data-dir")
     run.add_argument("--windowed", action="store_true")
+    run.add_argument("--device-check", action="store_true",
+                     help="open on the technicians' device check screen")
 
     disp = common(sub.add_parser("dispatch", help="run the dispatch service"))
     disp.add_argument("--host")
@@ -128,13 +132,15 @@ def _cmd_demo(config: Config, args) -> int:
         return 0 if len(records) == args.calls else 1
     from kiosk.ui.app import run_kiosk
 
-    return run_kiosk(config, embedded_services=True, windowed=args.windowed, screenshot=args.screenshot)
+    return run_kiosk(config, embedded_services=True, windowed=args.windowed, screenshot=args.screenshot,
+                     device_check=args.device_check)
 
 
 def _cmd_run(config: Config, args) -> int:
     from kiosk.ui.app import run_kiosk
 
-    return run_kiosk(config, embedded_services=config.dispatch.embedded, windowed=args.windowed)
+    return run_kiosk(config, embedded_services=config.dispatch.embedded, windowed=args.windowed,
+                     device_check=args.device_check)
 
 
 def _cmd_dispatch(config: Config, args) -> int:

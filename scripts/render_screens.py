@@ -4,8 +4,8 @@
     .venv/bin/python scripts/render_screens.py [--out docs/screens]
 
 The kiosk runs offscreen with its embedded dispatch and simulated interpreter; the script taps
-through a whole call (Welcome → Connecting → In call → Rating) and then a call nobody can take
-(the notice screen), grabbing each screen at 1280×800, 1920×1080 and 1080×1920.
+through a whole call (Welcome → Connecting → In call → Rating) and then the technicians'
+device check and a call nobody can take (the notice screen), grabbing each screen at 1280×800, 1920×1080 and 1080×1920.
 """
 
 from __future__ import annotations
@@ -122,6 +122,16 @@ def main() -> int:
             grab_all(app, kiosk, "rating", args.out)
             kiosk.vm.rate(5)
             wait(app, lambda: kiosk.vm.screen == "welcome", what="back to welcome")
+            # the technicians' device check, every row tested
+            kiosk.vm.openDeviceCheck()
+            wait(app, lambda: all(kiosk.vm.check.get(row, {}).get("result") == "pass"
+                                  for row in ("camera", "microphone", "dispatch")), what="device check")
+            kiosk.vm.playTestTone()
+            kiosk.vm.confirmSpeaker(True)
+            wait(app, lambda: kiosk.vm.check["speaker"]["result"] == "pass", what="speaker confirmed")
+            settle(app, 1.0)
+            grab_all(app, kiosk, "devicecheck", args.out)
+            kiosk.vm.closeDeviceCheck()
         finally:
             kiosk.shutdown()
         # a call nobody can take

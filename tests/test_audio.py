@@ -13,16 +13,11 @@ import importlib.abc
 import importlib.util
 import json
 import math
-import os
-import shutil
-import signal
 import subprocess
 import sys
-import tempfile
 import textwrap
 import threading
 import time
-from pathlib import Path
 
 import av
 import numpy as np
@@ -30,6 +25,7 @@ import pytest
 from aiortc.mediastreams import MediaStreamError
 
 from conftest import ROOT
+from pulse import private_pulseaudio
 from kiosk.call import audio
 from kiosk.call.audio import (
     AudioDevice, AudioLevel, AudioUnavailable, MicrophoneTrack, SpeakerSink, find_device,
@@ -754,55 +750,9 @@ LOOPBACK = textwrap.dedent(
 def pulseaudio_null_sink(tmp_path):
     """A private PulseAudio daemon with a null sink ``kiosk_test``; yields the environment a
     PortAudio client needs to use it (its ALSA ``pulse``/``default`` devices)."""
-    binary = shutil.which("pulseaudio")
-    if binary is None:
-        pytest.skip("the pulseaudio binary is not installed (scripts/system-deps.sh installs it)")
-    # the socket path must stay under 108 bytes: keep the runtime dir short
-    runtime = Path(tempfile.mkdtemp(prefix="kpa-"))
-    home = tmp_path / "home"
-    (home / ".config" / "pulse").mkdir(parents=True)
-    (home / ".config" / "pulse" / "client.conf").write_text("autospawn = no\n")
-    (home / ".asoundrc").write_text("pcm.!default { type pulse }\nctl.!default { type pulse }\n")
-    socket_path = runtime / "native"
-    env = dict(os.environ)
-    for var in ("PULSE_SERVER", "PULSE_SINK", "PULSE_SOURCE", "PULSE_COOKIE", "ALSA_CONFIG_PATH",
-                "PULSE_CLIENTCONFIG"):
-        env.pop(var, None)
-    env.update(HOME=str(home), XDG_RUNTIME_DIR=str(runtime), PULSE_RUNTIME_PATH=str(runtime / "pulse"),
-               XDG_CONFIG_HOME=str(home / ".config"))
-    log_path = tmp_path / "pulseaudio.log"
-    with open(log_path, "wb") as log:
-        daemon = subprocess.Popen(
-            [binary, "--daemonize=no", "--system=false", "-n", "--exit-idle-time=-1", "--disallow-exit",
-             "--disable-shm=yes", "--use-pid-file=no", "--realtime=no", "--high-priority=no",
-             "--log-target=stderr", "--log-level=notice",
-             "--load=module-null-sink sink_name=kiosk_test rate=48000 channels=2",
-             f"--load=module-native-protocol-unix socket={socket_path} auth-anonymous=1"],
-            env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    env.update(PULSE_SERVER=f"unix:{socket_path}", PULSE_SINK="kiosk_test",
-               PULSE_SOURCE="kiosk_test.monitor")
-    try:
-        deadline = time.monotonic() + 10
-        while True:
-            if daemon.poll() is not None:
-                pytest.fail(f"pulseaudio exited with {daemon.returncode}:\n{log_path.read_text()}")
-            ready = socket_path.exists() and subprocess.run(
-                ["pactl", "info"] if shutil.which("pactl") else ["true"], env=env,
-                capture_output=True, timeout=5).returncode == 0
-            if ready:
-                break
-            if time.monotonic() > deadline:
-                pytest.fail(f"pulseaudio did not start in 10 s:\n{log_path.read_text()}")
-            time.sleep(0.05)
+    with private_pulseaudio(tmp_path, sinks=["kiosk_test"]) as env:
+        env.update(PULSE_SINK="kiosk_test", PULSE_SOURCE="kiosk_test.monitor")
         yield env
-    finally:
-        daemon.send_signal(signal.SIGTERM)
-        try:
-            daemon.wait(5)
-        except subprocess.TimeoutExpired:
-            daemon.kill()
-            daemon.wait(5)
-        shutil.rmtree(runtime, ignore_errors=True)
 
 
 @pytest.mark.slow

@@ -121,3 +121,50 @@ def test_cancel_from_connecting_screen(qtbot, demo_config):
         assert app.engine.current.reason.value == "cancelled_by_caller"
     finally:
         app.shutdown()
+
+
+def test_device_check_screen_tests_every_device(qtbot, kiosk_app):
+    app = kiosk_app
+    qtbot.waitUntil(lambda: app.engine.signaling.connected, timeout=10000)
+    app.vm.openDeviceCheck()
+    assert app.vm.screen == "devicecheck"
+    check = lambda: app.vm.check  # noqa: E731
+    qtbot.waitUntil(lambda: check().get("camera", {}).get("result") == "pass", timeout=10000)
+    qtbot.waitUntil(lambda: check()["microphone"]["result"] == "pass", timeout=5000)
+    qtbot.waitUntil(lambda: check()["dispatch"]["result"] == "pass", timeout=5000)
+    assert check()["micDbfs"] > -60 and check()["dispatchMs"] >= 0
+    # the camera's picture is on the check screen's own video output
+    sink = app.find("checkVideo").property("videoSink")
+    qtbot.waitUntil(lambda: sink.videoFrame().isValid(), timeout=5000)
+    assert check()["speaker"]["result"] == "pending"
+    tap(app, "playToneButton")
+    qtbot.waitUntil(lambda: check()["tonePlaying"], timeout=3000)
+    tap(app, "heardButton")
+    qtbot.waitUntil(lambda: check()["speaker"]["result"] == "pass", timeout=3000)
+    tap(app, "closeDeviceCheckButton")
+    qtbot.waitUntil(lambda: app.vm.screen == "welcome", timeout=3000)
+    qtbot.waitUntil(lambda: not app.engine.camera.running, timeout=3000)
+    assert app.engine.device_check is None and app.qml_warnings == []
+    # and a call works as before, its self-view on the call screen again
+    tap(app, "startCallButton")
+    qtbot.waitUntil(lambda: app.vm.screen == "call", timeout=30000)
+    qtbot.waitUntil(lambda: app.bridge.local.shown >= 5, timeout=5000)
+    assert app.bridge.local.sink is app.find("selfVideo").property("videoSink")
+    tap(app, "hangUpButton")
+    qtbot.waitUntil(lambda: app.vm.screen == "rating", timeout=10000)
+
+
+def test_device_check_names_what_is_missing(qtbot, demo_config):
+    app = KioskApp(demo_config(video={"camera": "/dev/video-missing"},
+                               audio={"output": "no such speaker"}), embedded_services=True)
+    app.window.show()
+    app.start()
+    try:
+        app.vm.openDeviceCheck()
+        qtbot.waitUntil(lambda: app.vm.check.get("camera", {}).get("result") == "fail", timeout=10000)
+        assert "video-missing" in app.vm.check["camera"]["detail"]
+        tap(app, "playToneButton")
+        qtbot.waitUntil(lambda: app.vm.check["speaker"]["result"] == "fail", timeout=3000)
+        assert app.vm.check["speaker"]["detail"]
+    finally:
+        app.shutdown()

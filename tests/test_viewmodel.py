@@ -35,6 +35,12 @@ class Commands:
     def rate(self, session_id, level):
         self.calls.append(("rate", session_id, level))
 
+    def start_device_check(self):
+        self.calls.append(("start_device_check",))
+
+    def stop_device_check(self):
+        self.calls.append(("stop_device_check",))
+
 
 def event(state, **kw) -> CallEvent:
     now = time.time()
@@ -195,3 +201,14 @@ def test_missing_devices_are_listed_for_the_screen(vm):
     vm.apply_devices((DeviceState("camera", True, ""), DeviceState("microphone", True, ""),
                       DeviceState("speaker", True, "")))
     assert vm.missingDevices == []
+
+
+def test_the_engines_late_return_to_idle_keeps_the_device_check_open(vm):
+    answered_call(vm)
+    vm.rate(5)
+    vm.openDeviceCheck()
+    assert vm.screen == "devicecheck"
+    vm.apply_event(CallEvent(state=S.IDLE))  # the engine's reset after the rating, arriving now
+    assert vm.screen == "devicecheck"
+    vm.closeDeviceCheck()
+    assert vm.screen == "welcome"

@@ -25,6 +25,7 @@ from aiortc.mediastreams import AudioStreamTrack, MediaStreamTrack
 import kiosk
 from kiosk.call.audio import AudioUnavailable, MicrophoneTrack, SpeakerSink, find_device
 from kiosk.call.camera import CameraNotFound, make_camera, resolve_source
+from kiosk.call.devicecheck import DeviceCheck, DeviceCheckReport
 from kiosk.call.media import CaptureSource, CaptureTrack, ToneTrack, consume_in_background
 from kiosk.call.quality import QualityMonitor, QualitySample, ResolutionPolicy, summary_json
 from kiosk.call.peer import add_remote_candidate, make_peer
@@ -96,6 +97,7 @@ class CallEngine:
                                             on_status=lambda ok, text: self._device("camera", ok, text))
         self._microphone = microphone or self._make_microphone
         self._speaker: Optional[SpeakerSink] = None
+        self.device_check: Optional[DeviceCheck] = None
         self._connect_wait_s = connect_wait_s
         self._connecting_timeout_s = connecting_timeout_s
         self.signaling = SignalingClient(
@@ -136,6 +138,7 @@ class CallEngine:
         return closed
 
     async def stop(self) -> None:
+        await self.stop_device_check()
         if self.state in ACTIVE:
             await self._end(EndReason.INTERRUPTED, "system", notify=True)
         await self.uploader.stop()  # what is not acknowledged yet stays queued for the next start
@@ -176,8 +179,22 @@ class CallEngine:
 
     # --- commands -------------------------------------------------------------------------
 
+    async def start_device_check(self, on_report: Callable[[DeviceCheckReport], None]) -> None:
+        """The technician's device check (between calls only)."""
+        if self.state in ACTIVE:
+            raise RuntimeError("the devices are in a call")
+        await self.stop_device_check()
+        self.device_check = DeviceCheck(self, on_report)
+        await self.device_check.start()
+
+    async def stop_device_check(self) -> None:
+        check, self.device_check = self.device_check, None
+        if check is not None:
+            await check.stop()
+
     async def request_call(self, started_by: str = "resident", category: Optional[str] = None) -> str:
         """The tap. Returns the new session id; the call then runs by itself."""
+        await self.stop_device_check()
         if self.state is S.ENDED:
             self.machine.reset()
         if self.state is not S.IDLE:

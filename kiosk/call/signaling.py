@@ -46,6 +46,11 @@ class SignalingClient:
         self._stopping = False
 
     @property
+    def ssl(self):
+        """What aiohttp should verify dispatch's certificate with (True: the system's CAs)."""
+        return self._ssl
+
+    @property
     def connected(self) -> bool:
         return self.ready.is_set()
 

@@ -57,6 +57,7 @@ class KioskApp:
         self.bridge.linkChanged.connect(self.vm.set_online)
         self.bridge.quality.connect(self.vm.apply_quality)
         self.bridge.devices.connect(self.vm.apply_devices)
+        self.bridge.deviceCheck.connect(self.vm.apply_device_check)
         self.vm.remoteSinkAttached.connect(self.bridge.remote.set_sink)
         self.vm.selfSinkAttached.connect(self.bridge.local.set_sink)
 
@@ -156,7 +157,7 @@ def _has_screen() -> bool:
 
 
 def run_kiosk(config, *, embedded_services: bool, windowed: bool = False,
-              screenshot: Optional[Path] = None) -> int:
+              screenshot: Optional[Path] = None, device_check: bool = False) -> int:
     if screenshot is not None and not _has_screen():
         os.environ["QT_QPA_PLATFORM"] = "offscreen"
     if not _has_screen():
@@ -170,6 +171,8 @@ def run_kiosk(config, *, embedded_services: bool, windowed: bool = False,
     app.aboutToQuit.connect(kiosk_app.shutdown)
     _quit_on_signals(app)
     kiosk_app.start()
+    if device_check:
+        kiosk_app.vm.openDeviceCheck()
     if windowed or screenshot is not None:
         kiosk_app.window.show()
     else:

@@ -8,6 +8,7 @@ queues to the GUI thread; video frames go through ``LatestFrame`` slots.
 
 from __future__ import annotations
 
+import asyncio
 import concurrent.futures
 import logging
 from typing import Optional
@@ -27,6 +28,7 @@ class CallBridge(QObject):
     linkChanged = Signal(bool)
     quality = Signal(object)  # QualitySample, every second of a call
     devices = Signal(object)  # tuple of DeviceState, when a device comes or goes
+    deviceCheck = Signal(object)  # DeviceCheckReport, ten times a second during a device check
 
     def __init__(self, thread: CallThread, engine: CallEngine, parent: Optional[QObject] = None) -> None:
         super().__init__(parent)
@@ -47,8 +49,9 @@ class CallBridge(QObject):
             self.local.open()  # the self-view warms up while the call is placed
         elif event.state is CallState.CONNECTING:
             self.remote.open()
-        elif event.state in (CallState.ENDED, CallState.IDLE):
-            # nothing of the last call stays on screen, and late frames are dropped
+        elif event.state is CallState.ENDED:
+            # nothing of the last call stays on screen, and late frames are dropped (not on the
+            # engine's later return to idle: a device check may have the camera by then)
             self.remote.clear()
             self.local.clear()
 
@@ -75,3 +78,27 @@ class CallBridge(QObject):
 
     def rate(self, session_id: str, level: Optional[int]):
         return self._submit(self._engine.rate(session_id, level), "rate")
+
+    def start_device_check(self):
+        self.local.open()  # the camera's picture on the check screen
+        return self._submit(self._engine.start_device_check(self.deviceCheck.emit), "device check")
+
+    def stop_device_check(self):
+        self.local.clear()
+        return self._submit(self._engine.stop_device_check(), "end of device check")
+
+    def play_test_tone(self):
+        return self._submit(self._check_step(lambda c: c.play_tone()), "test tone")
+
+    def confirm_speaker(self, heard: bool):
+        return self._submit(self._check_step(lambda c: c.confirm_speaker(heard)), "speaker result")
+
+    def recheck_dispatch(self):
+        return self._submit(self._check_step(lambda c: c.check_dispatch()), "dispatch check")
+
+    async def _check_step(self, step) -> None:
+        check = self._engine.device_check
+        if check is not None:
+            result = step(check)
+            if asyncio.iscoroutine(result):
+                await result

@@ -17,6 +17,7 @@ from kiosk.call.states import BEFORE_ANSWER, CallEvent, CallState, EndReason
 
 # Screens, in the order a resident meets them.
 WELCOME, CONNECTING, CALL, RATING, NOTICE = "welcome", "connecting", "call", "rating", "notice"
+DEVICE_CHECK = "devicecheck"  # for technicians
 
 # End reasons that need explaining to the resident; others go straight back to Welcome.
 NOTICE_REASONS = {
@@ -36,12 +37,18 @@ class Commands(Protocol):
     def cancel(self) -> None: ...
     def hang_up(self) -> None: ...
     def rate(self, session_id: str, level: Optional[int]) -> None: ...
+    def start_device_check(self) -> None: ...
+    def stop_device_check(self) -> None: ...
+    def play_test_tone(self) -> None: ...
+    def confirm_speaker(self, heard: bool) -> None: ...
+    def recheck_dispatch(self) -> None: ...
 
 
 class KioskViewModel(QObject):
     changed = Signal()
     remoteSinkAttached = Signal(QObject)
     selfSinkAttached = Signal(QObject)
+    checkChanged = Signal()
 
     def __init__(self, commands: Commands, location: str = "", rating_timeout_s: float = 20,
                  service_hours=None, parent: QObject | None = None) -> None:
@@ -52,6 +59,8 @@ class KioskViewModel(QObject):
         self._online = False
         self._quality = None  # the latest QualitySample of the current call
         self._missing: frozenset[str] = frozenset()  # devices that do not work: camera, …
+        self._check = None  # DeviceCheckReport while the device check screen is open
+        self._self_sinks: dict[str, QObject] = {}  # the call screen's and the check screen's
         self._rating_timeout = int(rating_timeout_s)
         self._event = CallEvent(state=CallState.IDLE)
         self._screen = WELCOME
@@ -69,7 +78,9 @@ class KioskViewModel(QObject):
         self._event = event
         state = event.state
         if state is CallState.IDLE:
-            if self._screen not in (RATING, NOTICE):
+            # the engine's own return to idle (after a rating) comes late: it must not take
+            # the resident's next screen, or a technician's, away
+            if self._screen not in (RATING, NOTICE, DEVICE_CHECK):
                 self._screen = WELCOME
         elif state in BEFORE_ANSWER or state is CallState.CONNECTING:
             self._screen = CONNECTING
@@ -159,6 +170,62 @@ class KioskViewModel(QObject):
 
     def _get_missing_devices(self) -> list:
         return sorted(self._missing)
+
+    # --- the device check (technicians) -----------------------------------------------------
+
+    @Slot()
+    def openDeviceCheck(self) -> None:
+        if self._screen != WELCOME or self._event.state not in (CallState.IDLE, CallState.ENDED):
+            return
+        self._screen = DEVICE_CHECK
+        if "check" in self._self_sinks:
+            self.selfSinkAttached.emit(self._self_sinks["check"])
+        self._commands.start_device_check()
+        self.changed.emit()
+
+    @Slot()
+    def closeDeviceCheck(self) -> None:
+        if self._screen != DEVICE_CHECK:
+            return
+        self._commands.stop_device_check()
+        if "call" in self._self_sinks:
+            self.selfSinkAttached.emit(self._self_sinks["call"])
+        self._check = None
+        self._back_to_welcome()
+        self.checkChanged.emit()
+
+    @Slot()
+    def playTestTone(self) -> None:
+        if self._screen == DEVICE_CHECK:
+            self._commands.play_test_tone()
+
+    @Slot(bool)
+    def confirmSpeaker(self, heard: bool) -> None:
+        if self._screen == DEVICE_CHECK:
+            self._commands.confirm_speaker(heard)
+
+    @Slot()
+    def recheckDispatch(self) -> None:
+        if self._screen == DEVICE_CHECK:
+            self._commands.recheck_dispatch()
+
+    @Slot(object)
+    def apply_device_check(self, report) -> None:
+        if self._screen == DEVICE_CHECK:
+            self._check = report
+            self.checkChanged.emit()
+
+    def _get_check(self) -> dict:
+        r = self._check
+        if r is None:
+            return {}
+        rows = {name: {"result": getattr(r, name).result, "detail": getattr(r, name).detail}
+                for name in ("camera", "microphone", "speaker", "dispatch")}
+        rows.update(cameraFps=r.camera_fps, micDbfs=r.mic_dbfs, micPeakDbfs=r.mic_peak_dbfs,
+                    tonePlaying=r.tone_playing, dispatchMs=r.dispatch_ms if r.dispatch_ms is not None else -1)
+        return rows
+
+    check = Property("QVariantMap", _get_check, notify=checkChanged)
 
     @Slot(object)
     def apply_devices(self, states) -> None:
@@ -254,4 +321,9 @@ class KioskViewModel(QObject):
 
     @Slot(QObject)
     def attachSelfSink(self, sink: QObject) -> None:
+        self._self_sinks["call"] = sink
         self.selfSinkAttached.emit(sink)
+
+    @Slot(QObject)
+    def attachCheckSink(self, sink: QObject) -> None:
+        self._self_sinks["check"] = sink

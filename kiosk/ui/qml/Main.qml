@@ -38,6 +38,12 @@ Window {
         u: root.u
         visible: kiosk.screen === "rating"
     }
+    DeviceCheckScreen {
+        objectName: "deviceCheckScreen"
+        anchors.fill: parent
+        u: root.u
+        visible: kiosk.screen === "devicecheck"
+    }
     NoticeScreen {
         objectName: "noticeScreen"
         anchors.fill: parent
