@@ -8,6 +8,7 @@
   kiosk accounts    add, disable and list interpreter and kiosk accounts of dispatch
   kiosk log         the newest session records
   kiosk check-config
+  kiosk devices     the cameras, microphones and speakers this machine has
 
 The configuration is loaded and checked completely before anything starts: a broken file
 stops the command with a message naming the line and the key, and no window opens.
@@ -104,6 +105,7 @@ def _parser() -> argparse.ArgumentParser:
     log_.add_argument("--data-dir")
 
     common(sub.add_parser("check-config", help="check the configuration and print it"))
+    common(sub.add_parser("devices", help="list the cameras, microphones and speakers this machine has"))
     return p
 
 
@@ -237,6 +239,27 @@ def _cmd_log(config: Config, args) -> int:
     return 0
 
 
+def _cmd_devices(config: Config, args) -> int:
+    from kiosk.call.audio import AudioUnavailable, list_devices
+    from kiosk.call.camera import list_cameras
+
+    cameras = list_cameras()
+    print("cameras (video.camera):" if cameras else "cameras: none found")
+    for cam in cameras:
+        print(f"  {cam.name}\t{cam.device}")
+    try:
+        devices = list_devices()
+    except AudioUnavailable as exc:
+        print(f"audio: {exc}")
+        return 0
+    for kind, label in (("input", "microphones (audio.input)"), ("output", "speakers (audio.output)")):
+        found = [d for d in devices if d.channels(kind) > 0]
+        print(f"{label}:" if found else f"{label.split()[0]}: none found")
+        for d in found:
+            print(f"  {d.index}: {d.name}")
+    return 0
+
+
 def _cmd_check_config(config: Config, args) -> int:
     print(f"configuration ok: {config.source}")
     print(f"kiosk {config.kiosk.id} at {config.kiosk.location}; dispatch {config.dispatch.url}"
@@ -252,6 +275,7 @@ _COMMANDS = {
     "accounts": _cmd_accounts,
     "log": _cmd_log,
     "check-config": _cmd_check_config,
+    "devices": _cmd_devices,
 }
 
 if __name__ == "__main__":

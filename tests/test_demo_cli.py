@@ -167,3 +167,13 @@ def test_sigterm_stops_the_kiosk_window_cleanly(demo_config):
             proc.wait()
     assert proc.returncode == 0
     assert "kiosk stopped" in rest
+
+
+def test_devices_command_lists_what_the_machine_has(demo_config):
+    config = demo_config()
+    result = subprocess.run(kiosk_cmd("devices", "--config", str(config.source)), cwd=ROOT, env=env(),
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr[-2000:]
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("cameras")
+    assert any(line.startswith(("microphones", "audio:")) for line in lines)

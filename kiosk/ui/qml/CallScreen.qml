@@ -60,6 +60,22 @@ Rectangle {
             fillMode: VideoOutput.PreserveAspectCrop
             Component.onCompleted: kiosk.attachSelfSink(self.videoSink)
         }
+        // the camera was unplugged: the interpreter sees a placeholder until it is back
+        Rectangle {
+            objectName: "cameraLostNote"
+            visible: kiosk.missingDevices.indexOf("camera") >= 0
+            anchors { fill: self }
+            color: Theme.overlay
+            Text {
+                anchors.centerIn: parent
+                width: parent.width - 16
+                text: qsTr("摄像头断开了，翻译员暂时看不到您。请告诉工作人员。")
+                color: Theme.text
+                font.pixelSize: Theme.smallSize * screen.u
+                horizontalAlignment: Text.AlignHCenter
+                wrapMode: Text.WordWrap
+            }
+        }
         Text {
             id: selfLabel
             anchors { bottom: parent.bottom; horizontalCenter: parent.horizontalCenter }
