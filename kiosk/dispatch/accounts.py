@@ -19,11 +19,12 @@ import hashlib
 import hmac
 import re
 import secrets
-import sqlite3
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
+
+from kiosk.sessions.sqlite import open_database
 
 ID_PATTERN = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 MIN_PASSWORD = 8
@@ -103,12 +104,8 @@ class Accounts:
 
     def __init__(self, path: Path | str, params: ScryptParams = PRODUCTION) -> None:
         self.params = params
-        if path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(str(path), isolation_level=None, timeout=10,
-                                   check_same_thread=False)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=FULL")
+        # checked from worker threads too (scrypt runs off the dispatch loop)
+        self._db = open_database(path, any_thread=True)
         self._db.executescript("""
             CREATE TABLE IF NOT EXISTS interpreters (
                 id            TEXT PRIMARY KEY,

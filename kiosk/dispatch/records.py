@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Callable, Optional
 
 from kiosk.protocol import SessionRecordUpload
+from kiosk.sessions.sqlite import Transaction, migrate, open_database, schema_version
 
 log = logging.getLogger("kiosk.dispatch.records")
 
@@ -119,20 +120,16 @@ _ROUTING_UPSERT = _routing_upsert_sql()
 class CentralStore:
     def __init__(self, path: Path | str, clock: Callable[[], float] = time.time) -> None:
         self.path = path if path == ":memory:" else Path(path)
-        if isinstance(self.path, Path):
-            self.path.parent.mkdir(parents=True, exist_ok=True)
         self._clock = clock
         # dispatch may open the store on one thread and use it on its loop's thread; the lock
         # keeps any use from two threads at once safe all the same
         self._lock = threading.RLock()
-        self._db = sqlite3.connect(str(self.path), isolation_level=None, timeout=10,
-                                   check_same_thread=False)
-        self._db.row_factory = sqlite3.Row
+        self._db = open_database(self.path, any_thread=True)
         try:
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=FULL")
-            self._db.execute("PRAGMA busy_timeout=10000")
-            self._migrate()
+            migrate(self._db, self.path, MIGRATIONS, what=f"the central session records {self.path}",
+                    lock=self._lock, too_new=lambda found, known: CentralStoreError(
+                        f"the central session records {self.path} were written by a newer dispatch "
+                        f"version (schema {found}, this version knows {known}); update dispatch"))
         except BaseException:
             self._db.close()
             raise
@@ -141,32 +138,10 @@ class CentralStore:
 
     @property
     def schema_version(self) -> int:
-        return self._db.execute("PRAGMA user_version").fetchone()[0]
+        return schema_version(self._db)
 
-    def _migrate(self) -> None:
-        version = self.schema_version
-        if version > SCHEMA_VERSION:
-            raise CentralStoreError(
-                f"the central session records {self.path} were written by a newer dispatch version "
-                f"(schema {version}, this version knows {SCHEMA_VERSION}); update dispatch")
-        if version == SCHEMA_VERSION:
-            return
-        if version > 0 and isinstance(self.path, Path):
-            backup = self.path.with_name(f"{self.path.name}.v{version}.bak")
-            target = sqlite3.connect(str(backup))
-            try:
-                self._db.backup(target)
-            finally:
-                target.close()
-            log.info("backed up the central session records to %s before migrating them", backup)
-        for target_version in range(version + 1, SCHEMA_VERSION + 1):
-            with self._transaction():
-                MIGRATIONS[target_version - 1](self._db)
-                self._db.execute(f"PRAGMA user_version = {target_version}")
-            log.info("central session records schema now at version %d", target_version)
-
-    def _transaction(self) -> "_Transaction":
-        return _Transaction(self._db, self._lock)
+    def _transaction(self) -> Transaction:
+        return Transaction(self._db, self._lock)
 
     # --- writing --------------------------------------------------------------------------
 
@@ -243,25 +218,3 @@ class CentralStore:
 
     def __exit__(self, *exc) -> None:
         self.close()
-
-
-class _Transaction:
-    """BEGIN IMMEDIATE … COMMIT, or ROLLBACK on any error, under the store's lock."""
-
-    def __init__(self, db: sqlite3.Connection, lock: threading.RLock) -> None:
-        self._db = db
-        self._lock = lock
-
-    def __enter__(self) -> None:
-        self._lock.acquire()
-        try:
-            self._db.execute("BEGIN IMMEDIATE")
-        except BaseException:
-            self._lock.release()
-            raise
-
-    def __exit__(self, exc_type, exc, tb) -> None:
-        try:
-            self._db.execute("COMMIT" if exc_type is None else "ROLLBACK")
-        finally:
-            self._lock.release()

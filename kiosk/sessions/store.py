@@ -17,6 +17,7 @@ import sqlite3
 from pathlib import Path
 from typing import Callable, Optional
 
+from kiosk.sessions.sqlite import Transaction, migrate, open_database, schema_version
 from kiosk.sessions.model import END_REASONS, ENDED_BY, STARTED_BY, STATES, SessionRecord
 
 log = logging.getLogger("kiosk.sessions")
@@ -91,44 +92,24 @@ _COLUMNS = [f for f in SessionRecord.__dataclass_fields__]
 class SessionStore:
     def __init__(self, path: Path | str) -> None:
         self.path = path if path == ":memory:" else Path(path)
-        if isinstance(self.path, Path):
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(str(self.path), isolation_level=None, timeout=10)
-        self._db.row_factory = sqlite3.Row
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=FULL")
-        self._db.execute("PRAGMA foreign_keys=ON")
-        self._db.execute("PRAGMA busy_timeout=10000")
-        self._migrate()
+        self._db = open_database(self.path, foreign_keys=True)
+        try:
+            migrate(self._db, self.path, MIGRATIONS, what=f"the session log {self.path}",
+                    too_new=lambda found, known: StoreError(
+                        f"the session log {self.path} was written by a newer kiosk version "
+                        f"(schema {found}, this version knows {known}); update the kiosk"))
+        except BaseException:
+            self._db.close()
+            raise
 
     # --- schema ---------------------------------------------------------------------------
 
     @property
     def schema_version(self) -> int:
-        return self._db.execute("PRAGMA user_version").fetchone()[0]
+        return schema_version(self._db)
 
-    def _migrate(self) -> None:
-        version = self.schema_version
-        if version > SCHEMA_VERSION:
-            self._db.close()
-            raise StoreError(f"the session log {self.path} was written by a newer kiosk version "
-                             f"(schema {version}, this version knows {SCHEMA_VERSION}); update the kiosk")
-        if version == SCHEMA_VERSION:
-            return
-        if version > 0 and isinstance(self.path, Path):
-            backup = self.path.with_name(f"{self.path.name}.v{version}.bak")
-            with sqlite3.connect(str(backup)) as target:
-                self._db.backup(target)
-            target.close()
-            log.info("backed up the session log to %s before migrating it", backup)
-        for target_version in range(version + 1, SCHEMA_VERSION + 1):
-            with self._transaction():
-                MIGRATIONS[target_version - 1](self._db)
-                self._db.execute(f"PRAGMA user_version = {target_version}")
-            log.info("session log schema now at version %d", target_version)
-
-    def _transaction(self):
-        return _Transaction(self._db)
+    def _transaction(self) -> Transaction:
+        return Transaction(self._db)
 
     # --- writing --------------------------------------------------------------------------
 
@@ -316,19 +297,3 @@ class SessionStore:
 def _record(row: sqlite3.Row) -> SessionRecord:
     present = row.keys()  # a column added by a later migration reads as None
     return SessionRecord(**{c: row[c] if c in present else None for c in _COLUMNS})
-
-
-class _Transaction:
-    """BEGIN IMMEDIATE … COMMIT, or ROLLBACK on any error: one change, all or nothing."""
-
-    def __init__(self, db: sqlite3.Connection) -> None:
-        self._db = db
-
-    def __enter__(self) -> None:
-        self._db.execute("BEGIN IMMEDIATE")
-
-    def __exit__(self, exc_type, exc, tb) -> None:
-        if exc_type is None:
-            self._db.execute("COMMIT")
-        else:
-            self._db.execute("ROLLBACK")
