@@ -72,6 +72,12 @@ class KioskConfig:
     idle_timeout_s: float = field(default=90.0, metadata=_range(10, 3600))
     rating_timeout_s: float = field(default=20.0, metadata=_range(5, 300))
     data_dir: Optional[str] = None
+    # the matters staff pick when they start a session for a resident (the record keeps it)
+    categories: tuple[str, ...] = field(
+        default=("社保", "医疗", "民政", "企业登记", "其他"),
+        metadata=_check(lambda v: 0 < len(v) <= 20 and all(c.strip() and len(c) <= 32 for c in v)
+                        and len(set(v)) == len(v), "1 to 20 different names of at most 32 characters"))
+    retention_years: float = field(default=3.0, metadata=_range(0.1, 50))  # older records are removed
 
 
 @dataclass(frozen=True)
@@ -186,6 +192,10 @@ class ServerConfig:
         "origins such as https://console.example.gov.cn"))
     tls_cert: Optional[str] = None  # PEM certificate chain: serve https/wss when set
     tls_key: Optional[str] = None
+    # central records in PostgreSQL (postgresql://user:pass@host/db) instead of SQLite, for a
+    # city with many kiosks and several dispatch processes
+    database_url: Optional[str] = field(default=None, metadata=_check(
+        lambda v: v.startswith(("postgresql://", "postgres://")), "a URL starting with postgresql://"))
 
 
 @dataclass(frozen=True)

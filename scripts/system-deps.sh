@@ -13,6 +13,8 @@ PACKAGES=(
   libportaudio2 pulseaudio libasound2-plugins
   # browser tests and screenshots
   chromium xvfb xauth
+  # central records in PostgreSQL (tests start their own server)
+  postgresql libpq5
 )
 
 if ! command -v dpkg-query >/dev/null 2>&1; then
