@@ -34,7 +34,8 @@ def dispatch_settings(config) -> DispatchSettings:
                             wrap_up_s=server.wrap_up_s,
                             missed_rings_to_away=server.missed_rings_to_away,
                             allowed_origins=server.allowed_origins, tls=config.tls_files,
-                            service_hours=config.service_hours, ice_servers=config.ice_servers)
+                            service_hours=config.service_hours, ice_servers=config.ice_servers,
+                            database_url=config.server.database_url)
 
 
 def provision_demo(accounts: Accounts, config) -> None:

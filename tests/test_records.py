@@ -21,12 +21,14 @@ import pytest
 from aiohttp import web
 
 from conftest import free_port
+from postgres import pg_database, postgres_dsn  # noqa: F401  (fixtures)
 from kiosk import protocol
 from kiosk.call.engine import CallEngine
 from kiosk.call.uploader import RecordUploader, upload_message
 from kiosk.dispatch import records as records_module
 from kiosk.dispatch.records import (
     HISTORY_FIELDS, KIOSK_FIELDS, ROUTING_FIELDS, SCHEMA_VERSION, CentralStore, CentralStoreError,
+    PgCentralStore,
 )
 from kiosk.protocol import Error, Hello, RecordAck, SessionRecordUpload, Welcome
 from kiosk.sessions import SessionRecord, SessionStore
@@ -57,8 +59,35 @@ class Clock:
         return self.t
 
 
+@pytest.fixture(params=["sqlite", "postgresql"])
+def open_central(request, tmp_path):
+    """``open_central(clock=…)`` → a new central store on the backend of the test's parameter
+    (the same SQLite file, or the same PostgreSQL database, each time); closed after the test."""
+    if request.param == "postgresql":
+        dsn = request.getfixturevalue("pg_database")  # a private server, see tests/postgres.py
+    opened = []
+
+    def make(clock=time.time):
+        if request.param == "postgresql":
+            store = PgCentralStore(dsn, clock=clock)
+        else:
+            store = CentralStore(tmp_path / "dispatch" / "records.sqlite3", clock=clock)
+        opened.append(store)
+        return store
+
+    yield make
+    for store in opened:
+        store.close()
+
+
 @pytest.fixture
-def central(tmp_path):
+def central(open_central):
+    """The central store on each backend: the tests below hold for both."""
+    return open_central(clock=Clock())
+
+
+@pytest.fixture
+def sqlite_central(tmp_path):
     with CentralStore(tmp_path / "dispatch" / "records.sqlite3", clock=Clock()) as c:
         yield c
 
@@ -66,7 +95,8 @@ def central(tmp_path):
 # --- CentralStore ---------------------------------------------------------------------------
 
 
-def test_central_store_settings_and_columns(central, tmp_path):
+def test_central_store_settings_and_columns(sqlite_central, tmp_path):
+    central = sqlite_central
     assert central.pragma("journal_mode") == "wal"
     assert central.pragma("synchronous") == 2  # FULL
     assert central.schema_version == SCHEMA_VERSION == len(records_module.MIGRATIONS)
@@ -222,11 +252,11 @@ def test_interpreter_history_filters_and_orders(central):
     assert central.interpreter_history("nobody", since=0) == []
 
 
-def test_central_store_can_be_used_from_another_thread(tmp_path):
+def test_central_store_can_be_used_from_another_thread(open_central):
     """Dispatch may open it before its loop thread starts."""
     import threading
 
-    store = CentralStore(tmp_path / "r.sqlite3")
+    store = open_central()
     errors = []
 
     def work():

@@ -164,7 +164,7 @@ class DeviceCheck:
         try:
             timeout = aiohttp.ClientTimeout(total=5)
             async with aiohttp.ClientSession(timeout=timeout) as session:
-                async with session.get(url, ssl=engine.signaling.ssl) as resp:
+                async with session.get(url, ssl=engine.signaling.ssl_param) as resp:
                     ok = resp.status == 200 and (await resp.json()).get("ok") is True
             ms = round((time.monotonic() - started) * 1000, 1)
         except (aiohttp.ClientError, asyncio.TimeoutError, ValueError, OSError) as exc:

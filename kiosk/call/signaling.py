@@ -46,8 +46,8 @@ class SignalingClient:
         self._stopping = False
 
     @property
-    def ssl(self):
-        """What aiohttp should verify dispatch's certificate with (True: the system's CAs)."""
+    def ssl_param(self):
+        """aiohttp's ``ssl=``: what dispatch's certificate is verified with (True: system CAs)."""
         return self._ssl
 
     @property

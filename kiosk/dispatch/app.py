@@ -22,16 +22,16 @@ import ssl
 import time
 import weakref
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from pathlib import Path
-from typing import Iterable, Optional
+from typing import Optional
 
 from aiohttp import WSCloseCode, WSMsgType, web
 
 from kiosk import protocol
 from kiosk.dispatch.accounts import PRODUCTION, Accounts, ScryptParams, new_token, token_hash
 from kiosk.dispatch.hub import Connection, Hub, RoutingRules
-from kiosk.dispatch.records import CentralStore
+from kiosk.dispatch.records import CentralRecords, open_central_store
 
 log = logging.getLogger("kiosk.dispatch")
 
@@ -58,6 +58,9 @@ class DispatchSettings:
     service_hours: object = None  # kiosk.config.ServiceHours, or None for always open
     ice_servers: tuple = ()  # handed to consoles by /api/config
     scrypt: ScryptParams = PRODUCTION
+    # central records in PostgreSQL (postgresql://…) instead of SQLite in data_dir; accounts
+    # stay in data_dir
+    database_url: Optional[str] = field(default=None, repr=False)  # may carry a password
 
     @property
     def scheme(self) -> str:
@@ -68,7 +71,7 @@ HUB = web.AppKey("hub", Hub)
 SETTINGS = web.AppKey("settings", DispatchSettings)
 SOCKETS = web.AppKey("sockets", weakref.WeakSet)
 ACCOUNTS = web.AppKey("accounts", Accounts)
-RECORDS = web.AppKey("records", CentralStore)
+RECORDS = web.AppKey("records", CentralRecords)
 GUARD = web.AppKey("guard", object)
 
 
@@ -295,6 +298,13 @@ def open_accounts(settings: DispatchSettings) -> Accounts:
     return Accounts(path, settings.scrypt)
 
 
+def open_records(settings: DispatchSettings) -> CentralRecords:
+    """PostgreSQL when ``database_url`` is set, else SQLite in ``data_dir`` (or in memory)."""
+    return open_central_store(
+        database_url=settings.database_url,
+        path=settings.data_dir / "central.sqlite3" if settings.data_dir else ":memory:")
+
+
 def create_app(settings: DispatchSettings = DispatchSettings(), *,
                accounts: Optional[Accounts] = None) -> web.Application:
     # aiohttp rounds timers over 5 s to whole seconds: thousands of kiosks that reconnected
@@ -305,7 +315,12 @@ def create_app(settings: DispatchSettings = DispatchSettings(), *,
                           handler_args={"timeout_ceil_threshold": 3600})
     app[SETTINGS] = settings
     app[ACCOUNTS] = accounts or open_accounts(settings)
-    app[RECORDS] = CentralStore(settings.data_dir / "central.sqlite3" if settings.data_dir else ":memory:")
+    try:
+        app[RECORDS] = open_records(settings)
+    except BaseException:
+        if accounts is None:
+            app[ACCOUNTS].close()
+        raise
     guard = LoginGuard(app[ACCOUNTS])
     app[GUARD] = guard
     app[HUB] = Hub(guard, _rules(settings), records=app[RECORDS])
@@ -351,7 +366,7 @@ class RunningDispatch:
         return self.app[ACCOUNTS]
 
     @property
-    def records(self) -> CentralStore:
+    def records(self) -> CentralRecords:
         return self.app[RECORDS]
 
     async def stop(self) -> None:
