@@ -7,6 +7,8 @@
   kiosk simulate    simulated interpreters logged in to a dispatch service
   kiosk accounts    add, disable and list interpreter and kiosk accounts of dispatch
   kiosk log         the newest session records
+  kiosk report --from 2025-06-01 --to 2025-06-30 --format csv|xlsx|md [--out FILE] [--central]
+                    figures of a period, by day, category and kiosk
   kiosk check-config
   kiosk devices     the cameras, microphones and speakers this machine has
 
@@ -103,6 +105,20 @@ def _parser() -> argparse.ArgumentParser:
     log_ = common(sub.add_parser("log", help="print the newest session records as JSON lines"))
     log_.add_argument("--limit", type=int, default=20)
     log_.add_argument("--data-dir")
+
+    rep = common(sub.add_parser(
+        "report", help="figures of a period: sessions, answer speed, talk time, ratings",
+        description="Figures of the finished sessions tapped from --from to --to (both dates"
+                    " inclusive, in service_hours.timezone), for the period and by day, category"
+                    " and kiosk. Reads this kiosk's session log, or with --central dispatch's"
+                    " central records (server.database_url, else central.sqlite3 in the"
+                    " dispatch data folder)."))
+    rep.add_argument("--from", dest="from_date", type=_report_date, required=True, metavar="YYYY-MM-DD")
+    rep.add_argument("--to", dest="to_date", type=_report_date, required=True, metavar="YYYY-MM-DD")
+    rep.add_argument("--format", choices=["csv", "xlsx", "md"], default="csv")
+    rep.add_argument("--out", type=Path, help="write to this file (needed for xlsx; default: standard output)")
+    rep.add_argument("--central", action="store_true", help="dispatch's central records instead of this kiosk's log")
+    rep.add_argument("--data-dir", help="where the session log is kept (overrides the configuration)")
 
     common(sub.add_parser("check-config", help="check the configuration and print it"))
     common(sub.add_parser("devices", help="list the cameras, microphones and speakers this machine has"))
@@ -239,6 +255,108 @@ def _cmd_log(config: Config, args) -> int:
     return 0
 
 
+def _report_date(text: str):
+    import re
+    from datetime import date
+
+    try:
+        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+            raise ValueError
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a date like 2025-06-30, got {text!r}") from None
+
+
+class _ReportError(Exception):
+    def __init__(self, message: str, code: int = 1) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def _cmd_report(config: Config, args) -> int:
+    from kiosk.sessions.reports import period_for_dates, to_csv, to_markdown, to_xlsx
+
+    try:
+        if args.to_date < args.from_date:
+            raise _ReportError(f"--to {args.to_date} is before --from {args.from_date}", 2)
+        if args.format == "xlsx" and args.out is None:
+            raise _ReportError("--format xlsx needs --out FILE (a workbook is not written to the terminal)", 2)
+        if args.out is not None and not args.out.parent.is_dir():
+            raise _ReportError(f"cannot write {args.out}: the folder {args.out.parent} does not exist")
+        tz = config.service_hours.timezone
+        start, end = period_for_dates(args.from_date, args.to_date, tz)
+        report = (_central_report if args.central else _kiosk_report)(config, start, end, tz)
+        try:
+            if args.format == "xlsx":
+                to_xlsx(report, args.out)
+            else:
+                text = to_csv(report) if args.format == "csv" else to_markdown(report)
+                if args.out is None:
+                    sys.stdout.buffer.write(text.encode("utf-8"))
+                    sys.stdout.flush()
+                else:
+                    with open(args.out, "w", encoding="utf-8", newline="") as f:
+                        f.write(text)
+        except OSError as exc:
+            raise _ReportError(f"cannot write {args.out or 'the report'}: {exc.strerror or exc}") from None
+    except _ReportError as exc:
+        print(f"kiosk report: {exc}", file=sys.stderr)
+        return exc.code
+    print(f"report {report.period.label} ({tz}): {report.totals.sessions} sessions"
+          + (f" -> {args.out}" if args.out else ""), file=sys.stderr)
+    return 0
+
+
+def _kiosk_report(config: Config, start: float, end: float, tz: str):
+    """The report from this kiosk's own session log (which it does not create)."""
+    import sqlite3
+
+    from kiosk.demo import SESSION_DB, open_store
+    from kiosk.sessions.reports import build_report
+    from kiosk.sessions.store import StoreError
+
+    path = config.data_path / SESSION_DB
+    if not path.is_file():
+        raise _ReportError(f"no session log at {path} (check kiosk.data_dir or --data-dir)")
+    try:
+        with open_store(config) as store:
+            return build_report(store.connection, start, end, tz=tz)
+    except (sqlite3.Error, StoreError) as exc:  # a damaged file, a newer kiosk's schema
+        raise _ReportError(f"cannot read the session log {path}: {exc}") from None
+
+
+def _central_report(config: Config, start: float, end: float, tz: str):
+    """The report from dispatch's central records, only read: PostgreSQL at
+    server.database_url, else central.sqlite3 in the dispatch data folder."""
+    from kiosk.sessions.reports import build_report
+
+    url = config.server.database_url
+    if url:
+        import psycopg
+
+        from kiosk.dispatch.records import describe_url
+
+        try:
+            with psycopg.connect(url, autocommit=True, connect_timeout=10) as db:
+                return build_report(db, start, end, tz=tz, dialect="postgresql")
+        except psycopg.Error as exc:
+            raise _ReportError(f"cannot read the central records at {describe_url(url)}:"
+                               f" {str(exc).strip()}") from None
+    import sqlite3
+
+    path = config.dispatch_data_path / "central.sqlite3"
+    if not path.is_file():
+        raise _ReportError(f"no central records at {path} (check server.data_dir)")
+    db = sqlite3.connect(str(path), timeout=10)
+    try:
+        db.execute("PRAGMA query_only = ON")
+        return build_report(db, start, end, tz=tz)
+    except sqlite3.Error as exc:
+        raise _ReportError(f"cannot read the central records at {path}: {exc}") from None
+    finally:
+        db.close()
+
+
 def _cmd_devices(config: Config, args) -> int:
     from kiosk.call.audio import AudioUnavailable, list_devices
     from kiosk.call.camera import list_cameras
@@ -274,6 +392,7 @@ _COMMANDS = {
     "simulate": _cmd_simulate,
     "accounts": _cmd_accounts,
     "log": _cmd_log,
+    "report": _cmd_report,
     "check-config": _cmd_check_config,
     "devices": _cmd_devices,
 }

@@ -6,19 +6,26 @@
 The kiosk runs offscreen with its embedded dispatch and simulated interpreter; the script taps
 through a whole call (Welcome → Connecting → In call → Rating) and then the technicians'
 device check and a call nobody can take (the notice screen), grabbing each screen at 1280×800, 1920×1080 and 1080×1920.
+Then the counter staff's panel and the admin area: the PIN pad (and a wrong PIN), the menu,
+the usage log over a fortnight of made-up sessions, one session's details and the reports.
 """
 
 from __future__ import annotations
 
 import argparse
 import dataclasses
+import json
 import os
+import random
 import shutil
 import socket
 import sys
 import tempfile
 import time
+import uuid
+from datetime import datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -26,6 +33,7 @@ sys.path.insert(0, str(ROOT))
 from PySide6.QtGui import QGuiApplication  # noqa: E402
 
 from kiosk.config import load_config  # noqa: E402
+from kiosk.sessions.pin import PIN_FILE, PinStore  # noqa: E402
 from kiosk.ui.app import KioskApp, pick_font  # noqa: E402
 
 SIZES = ((1280, 800), (1920, 1080), (1080, 1920))
@@ -75,6 +83,66 @@ def grab_all(app: QGuiApplication, kiosk: KioskApp, name: str, out: Path) -> Non
     kiosk.window.resize(*SIZES[0])
 
 
+DEMO_PIN = "246810"
+
+
+def seed_sessions(kiosk: KioskApp, days: int = 14, seed: int = 7) -> int:
+    """A fortnight of made-up sessions (through the engine's own store, on its thread), so the
+    usage log and the reports have something to show."""
+    config = kiosk.config
+    zone = ZoneInfo(config.service_hours.timezone)
+    rng = random.Random(seed)
+    today = datetime.now(zone).replace(hour=0, minute=0, second=0, microsecond=0)
+    plan = []
+    for day in range(days, -1, -1):
+        for _ in range(rng.randint(1, 7)):
+            at = today - timedelta(days=day) + timedelta(hours=rng.uniform(8.5, 17), minutes=rng.uniform(0, 59))
+            if at.timestamp() > time.time() - 600:
+                continue
+            staff = rng.random() < 0.35
+            reason = rng.choices(["completed", "cancelled_by_caller", "no_interpreter", "network_lost",
+                                  "dispatch_unreachable"], weights=[78, 9, 7, 4, 2])[0]
+            plan.append((at.timestamp(), "staff" if staff else "resident",
+                         rng.choice(config.kiosk.categories) if staff else None, reason,
+                         rng.lognormvariate(3.0, 0.7), rng.uniform(120, 1500),
+                         rng.choices([5, 4, 3, 2, 1, None], weights=[40, 25, 10, 4, 2, 19])[0],
+                         rng.uniform(22, 30), rng.uniform(0, 3), rng.uniform(30, 160)))
+
+    async def write() -> None:
+        store = kiosk.engine.store
+        for at, who, category, reason, wait, talk, rating, fps, loss, rtt in plan:
+            sid = str(uuid.uuid4())
+            store.begin(sid, config.kiosk.id, who, category, "demo", at)
+            answered = reason in ("completed", "network_lost")
+            if not answered:
+                store.end(sid, reason, at + min(wait, 90), "kiosk")
+                continue
+            store.transition(sid, "queued", at + 1)
+            store.transition(sid, "ringing", at + wait * 0.7)
+            store.transition(sid, "connecting", at + wait, interpreter_id=f"interp-{rng.randint(1, 4)}")
+            store.transition(sid, "connected", at + wait + 1.5)
+            quality = {"samples": int(talk), "fps_in": {"median": round(fps, 1), "worst": round(fps - 6, 1)},
+                       "fps_out": {"median": 30.0, "worst": 27.0},
+                       "kbps_in": {"median": 850.0, "worst": 420.0}, "kbps_out": {"median": 900.0, "worst": 480.0},
+                       "loss_pct": {"median": round(loss, 1), "worst": round(loss * 3, 1)},
+                       "rtt_ms": {"median": round(rtt), "worst": round(rtt * 2.5)},
+                       "low_fps_seconds": 0.0 if fps > 24 else 6.0, "smallest_scale": 1.0 if fps > 24 else 0.75}
+            end = at + wait + 1.5 + talk
+            store.end(sid, reason, end, "kiosk" if reason == "completed" else "system",
+                      quality=json.dumps(quality))
+            store.rate(sid, rating, end + 12)
+
+    kiosk.thread.call(write(), 30)
+    return len(plan)
+
+
+def unlock_admin(app: QGuiApplication, kiosk: KioskApp, pin: str) -> None:
+    for digit in pin:
+        kiosk.admin.pinDigit(digit)
+    kiosk.admin.pinSubmit()
+    wait(app, lambda: kiosk.admin.page == "menu", what="the admin menu")
+
+
 def _display() -> None:
     """Video is drawn by the GPU path of Qt Quick, which the offscreen platform lacks: use the
     real screen, or a virtual one (Xvfb) when there is none."""
@@ -100,7 +168,9 @@ def main() -> int:
     pick_font(app)
     with tempfile.TemporaryDirectory() as tmp:
         # a whole answered call
-        kiosk = KioskApp(demo_config(Path(tmp) / "a", 1, 4.0), embedded_services=True)
+        pins = PinStore(Path(tmp) / "a" / PIN_FILE)
+        pins.set_pin(DEMO_PIN)
+        kiosk = KioskApp(demo_config(Path(tmp) / "a", 1, 4.0), embedded_services=True, pin_store=pins)
         kiosk.window.resize(*SIZES[0])
         kiosk.window.show()
         kiosk.start()
@@ -132,6 +202,41 @@ def main() -> int:
             settle(app, 1.0)
             grab_all(app, kiosk, "devicecheck", args.out)
             kiosk.vm.closeDeviceCheck()
+            # counter staff pick the matter before the call
+            kiosk.vm.openStaffPanel()
+            grab_all(app, kiosk, "staff", args.out)
+            kiosk.vm.closeStaffPanel()
+            # the admin area: held corner, PIN pad, menu, usage log, a session, reports
+            seed_sessions(kiosk)
+            kiosk.vm.openAdmin()
+            wait(app, lambda: not kiosk.admin.pinBusy, what="the PIN pad")
+            for digit in "13":
+                kiosk.admin.pinDigit(digit)
+            grab_all(app, kiosk, "admin-pin", args.out)
+            for digit in "57":
+                kiosk.admin.pinDigit(digit)
+            kiosk.admin.pinSubmit()
+            wait(app, lambda: kiosk.admin.pinError == "wrong", what="a wrong PIN")
+            grab_all(app, kiosk, "admin-pin-wrong", args.out)
+            unlock_admin(app, kiosk, DEMO_PIN)
+            grab_all(app, kiosk, "admin-menu", args.out)
+            kiosk.admin.openLog()
+            kiosk.admin.setPeriodKind("all")
+            wait(app, lambda: not kiosk.admin.loading, what="the usage log")
+            grab_all(app, kiosk, "admin-log", args.out)
+            first_answered = next(i for i, r in enumerate(kiosk.admin.sessions.records)
+                                  if r.connected_at is not None)
+            kiosk.admin.showDetails(first_answered)
+            wait(app, lambda: kiosk.admin.detail.get("events"), what="the session's details")
+            grab_all(app, kiosk, "admin-details", args.out)
+            kiosk.admin.closeDetails()
+            kiosk.admin.back()
+            kiosk.admin.openReport()
+            kiosk.admin.setPeriodKind("all")  # the made-up fortnight and the call above
+            wait(app, lambda: kiosk.admin.report.get("ready"), what="the report")
+            settle(app, 1.0)
+            grab_all(app, kiosk, "admin-report", args.out)
+            kiosk.admin.close()
         finally:
             kiosk.shutdown()
         # a call nobody can take

@@ -9,14 +9,18 @@ any moment leaves a record that says how far the call got.
 from __future__ import annotations
 
 import asyncio
+import bisect
 import logging
 import os
+import sqlite3
 import ssl
 import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Callable, Optional
+from pathlib import Path
+from typing import TYPE_CHECKING, Callable, Optional
+from zoneinfo import ZoneInfo
 
 import av
 from aiortc import RTCPeerConnection, RTCSessionDescription
@@ -36,7 +40,10 @@ from kiosk.protocol import (
     Accepted, Answer, CallEnded, CallRequest, Cancel, Error, Hangup, Hello, Ice, Message, Offer,
     Queued, RecordAck, Ringing, Unavailable,
 )
-from kiosk.sessions import SessionStore
+from kiosk.sessions import SessionRecord, SessionStore
+
+if TYPE_CHECKING:
+    from kiosk.sessions.reports import Report
 
 log = logging.getLogger("kiosk.call.engine")
 QUALITY_INTERVAL_S = 1.0
@@ -77,6 +84,69 @@ def dispatch_ssl_context(config) -> Optional[ssl.SSLContext]:
         return ssl.create_default_context(cafile=str(ca))
     except (OSError, ssl.SSLError) as exc:
         raise ValueError(f"dispatch.ca_file {ca} cannot be used: {exc}") from exc
+
+
+@dataclass(frozen=True)
+class SessionFilter:
+    """Which sessions the admin's usage log shows: ``None`` = any. ``start``/``end`` are epoch
+    seconds of the tap (``start`` included, ``end`` not); ``category`` "" = sessions without one."""
+
+    start: Optional[float] = None
+    end: Optional[float] = None
+    end_reason: Optional[str] = None
+    category: Optional[str] = None
+    started_by: Optional[str] = None
+    limit: int = 500
+
+    def matches(self, rec: SessionRecord) -> bool:
+        return ((self.start is None or rec.requested_at >= self.start)
+                and (self.end is None or rec.requested_at < self.end)
+                and (self.end_reason is None or rec.end_reason == self.end_reason)
+                and (self.category is None or (rec.category or "") == self.category)
+                and (self.started_by is None or rec.started_by == self.started_by))
+
+
+LOG_SCAN_LIMIT = 200_000  # records read to filter the usage log (years of a busy counter)
+WAIT_EDGES_S = (10.0, 20.0, 30.0, 60.0, 120.0, 300.0)  # the wait distribution's buckets
+
+
+@dataclass(frozen=True)
+class ReportData:
+    """A report for the admin screens, and how the answered sessions' waits are spread:
+    ``wait_counts[i]`` sessions waited ≤ ``WAIT_EDGES_S[0]``, then in (edge i-1, edge i], the
+    last one longer than the last edge (the same sessions and ≤ as the report's 30 s figure)."""
+
+    report: Report
+    wait_counts: tuple[int, ...]
+    wait_edges_s: tuple[float, ...] = WAIT_EDGES_S
+
+
+def read_report(path: Path, start: Optional[float], end: float, tz: str,
+                clock: Callable[[], float] = time.time) -> ReportData:
+    """The report of the session log at ``path`` for ``[start, end)`` (``start`` None: from the
+    local day of its first session), through a read-only connection of its own (any thread;
+    the log stays writable meanwhile), with every figure from one snapshot."""
+    # imported here: the admin's reports must never keep the kiosk from placing calls
+    from kiosk.sessions.reports import build_report, day_start
+
+    db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=10)
+    try:
+        db.execute("BEGIN")
+        if start is None:
+            first = db.execute("SELECT MIN(requested_at) FROM sessions WHERE requested_at < ?",
+                               (end,)).fetchone()[0]
+            day = datetime.fromtimestamp(first if first is not None else end - 1, ZoneInfo(tz)).date()
+            start = day_start(day, tz)
+        report = build_report(db, start, end, tz=tz, clock=clock)
+        counts = [0] * (len(WAIT_EDGES_S) + 1)
+        for (wait,) in db.execute(
+                "SELECT wait_s FROM sessions WHERE requested_at >= ? AND requested_at < ?"
+                " AND end_reason IS NOT NULL AND answered_at IS NOT NULL AND wait_s IS NOT NULL",
+                (start, end)):
+            counts[bisect.bisect_left(WAIT_EDGES_S, wait)] += 1
+        return ReportData(report, tuple(counts))
+    finally:
+        db.close()
 
 
 class CallEngine:
@@ -240,6 +310,29 @@ class CallEngine:
             self.uploader.kick()
         if self.state is S.ENDED and self.current.session_id == session_id:
             self.machine.reset()
+
+    # --- the session log, for the admin screens (the store's connection lives on this loop) --
+
+    async def list_sessions(self, filters: SessionFilter = SessionFilter()) -> list[SessionRecord]:
+        """Sessions matching ``filters``, newest first, at most ``filters.limit``."""
+        found = []
+        for rec in self.store.list_sessions(limit=LOG_SCAN_LIMIT, since=filters.start):
+            if filters.matches(rec):
+                found.append(rec)
+                if len(found) >= filters.limit:
+                    break
+        return found
+
+    async def session_events(self, session_id: str) -> list[tuple[str, float]]:
+        """The states one session went through, with their times."""
+        return self.store.events(session_id)
+
+    async def report(self, start: Optional[float], end: float, tz: str) -> ReportData:
+        """The report of ``[start, end)`` with the wait distribution, built in a worker thread
+        on a read-only connection of its own (a long period does not hold up the call loop)."""
+        if self.store.path == ":memory:":
+            raise RuntimeError("reports need the session log in a file")
+        return await asyncio.to_thread(read_report, Path(self.store.path), start, end, tz, self._clock)
 
     # --- signaling ------------------------------------------------------------------------
 

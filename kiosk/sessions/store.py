@@ -108,6 +108,12 @@ class SessionStore:
     def schema_version(self) -> int:
         return schema_version(self._db)
 
+    @property
+    def connection(self) -> sqlite3.Connection:
+        """The log's connection, for readers such as ``kiosk.sessions.reports`` and
+        ``kiosk.sessions.retention``; the store's own methods are the way to change a record."""
+        return self._db
+
     def _transaction(self) -> Transaction:
         return Transaction(self._db)
 

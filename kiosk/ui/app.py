@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 from typing import Optional
 
-from PySide6.QtCore import QObject, QTimer, QUrl
+from PySide6.QtCore import QEvent, QObject, QTimer, QUrl
 from PySide6.QtGui import QFont, QFontDatabase, QGuiApplication
 from PySide6.QtQml import QQmlApplicationEngine
 from PySide6.QtQuick import QQuickWindow
@@ -21,6 +21,8 @@ from PySide6.QtQuick import QQuickWindow
 from kiosk.call.engine import CallEngine
 from kiosk.call.runner import CallThread
 from kiosk.demo import EmbeddedServices, open_store
+from kiosk.sessions.pin import PIN_FILE, PinStore
+from kiosk.ui.admin import AdminViewModel
 from kiosk.ui.bridge import CallBridge
 from kiosk.ui.viewmodel import KioskViewModel
 
@@ -31,12 +33,33 @@ PREFERRED_FONTS = ("Noto Sans CJK SC", "Source Han Sans SC", "Microsoft YaHei", 
 EXIT_NO_SCREEN = 3
 
 
+class _Touches(QObject):
+    """Tells the view-model of every press on the window (the staff panel and the admin area
+    close by themselves after a while without one)."""
+
+    PRESSES = (QEvent.Type.MouseButtonPress, QEvent.Type.TouchBegin, QEvent.Type.KeyPress)
+
+    def __init__(self, on_touch, parent: QObject) -> None:
+        super().__init__(parent)
+        self._on_touch = on_touch
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() in self.PRESSES:
+            self._on_touch()
+        return False
+
+
 class KioskApp:
-    """Everything behind the kiosk window. Create after the QGuiApplication exists."""
+    """Everything behind the kiosk window. Create after the QGuiApplication exists.
+
+    ``pin_store``: the admin PIN (default: ``PIN_FILE`` in the data folder); tests pass one
+    with lighter hash parameters."""
 
     def __init__(self, config, *, embedded_services: bool = False,
-                 services_video: Optional[tuple[int, int, int]] = None) -> None:
+                 services_video: Optional[tuple[int, int, int]] = None,
+                 pin_store: Optional[PinStore] = None) -> None:
         self.config = config
+        self.pins = pin_store or PinStore(config.data_path / PIN_FILE)
         self.thread = CallThread("call-engine").start()
         self.services: Optional[EmbeddedServices] = None
         self.services_thread: Optional[CallThread] = None
@@ -49,10 +72,22 @@ class KioskApp:
             return CallEngine(config, open_store(config))
 
         self.engine: CallEngine = self.thread.call(build())
-        self.bridge = CallBridge(self.thread, self.engine)
+        self.bridge = CallBridge(self.thread, self.engine, pins=self.pins)
         self.vm = KioskViewModel(self.bridge, location=config.kiosk.location,
                                  rating_timeout_s=config.kiosk.rating_timeout_s,
-                                 service_hours=config.service_hours)
+                                 service_hours=config.service_hours,
+                                 categories=config.kiosk.categories,
+                                 idle_timeout_s=config.kiosk.idle_timeout_s)
+        self.admin = AdminViewModel(self.vm, self.bridge, categories=config.kiosk.categories,
+                                    timezone=config.service_hours.timezone,
+                                    exports_dir=config.data_path / "exports")
+        self.bridge.pinStatus.connect(self.admin.apply_pin_status)
+        self.bridge.pinChecked.connect(self.admin.apply_pin_result)
+        self.bridge.sessionsListed.connect(self.admin.apply_sessions)
+        self.bridge.sessionEvents.connect(self.admin.apply_events)
+        self.bridge.reportReady.connect(self.admin.apply_report)
+        self.bridge.exported.connect(self.admin.apply_export)
+        self.admin.leaveKioskRequested.connect(self._leave_kiosk)
         self.bridge.event.connect(self.vm.apply_event)
         self.bridge.linkChanged.connect(self.vm.set_online)
         self.bridge.quality.connect(self.vm.apply_quality)
@@ -65,7 +100,9 @@ class KioskApp:
         # The engine destroys its screens before its children: the view-model outlives every
         # binding that reads it.
         self.vm.setParent(self.qml)
+        self.admin.setParent(self.qml)
         self.qml.rootContext().setContextProperty("kiosk", self.vm)
+        self.qml.rootContext().setContextProperty("admin", self.admin)
         self.qml.rootContext().setContextProperty("assetsUrl", QUrl.fromLocalFile(str(ASSETS) + "/").toString())
         self._qml_warnings: list[str] = []
         self.qml.warnings.connect(lambda ws: self._qml_warnings.extend(w.toString() for w in ws))
@@ -78,7 +115,14 @@ class KioskApp:
                 self.services_thread.stop()
             raise RuntimeError("the kiosk screens could not be loaded: " + "; ".join(self._qml_warnings))
         self.window: QQuickWindow = roots[0]
+        self._touches = _Touches(self.vm.noteActivity, self.window)
+        self.window.installEventFilter(self._touches)
         self._stopped = False
+
+    def _leave_kiosk(self) -> None:
+        """The admin confirmed "leave kiosk mode": the app ends (the desktop is underneath)."""
+        log.warning("leaving kiosk mode at the admin's request")
+        QGuiApplication.quit()
 
     @property
     def qml_warnings(self) -> list[str]:

@@ -4,6 +4,9 @@ Down: user actions become coroutines handed to the call thread with
 ``asyncio.run_coroutine_threadsafe`` (``CallThread.submit``); the GUI never waits for them.
 Up: the engine's ``CallEvent`` snapshots (frozen, safe to share) become a Qt signal, which Qt
 queues to the GUI thread; video frames go through ``LatestFrame`` slots.
+The admin area's work goes the same way: session-log queries run on the call thread (the
+SQLite connection belongs to it), the slow PIN hash in that loop's worker threads (neither the
+GUI nor the call loop waits for it); each answer comes back as a signal with a copied value.
 """
 
 from __future__ import annotations
@@ -11,14 +14,21 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import logging
-from typing import Optional
+import os
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Optional
 
 from PySide6.QtCore import QObject, Signal
 
-from kiosk.call.engine import CallEngine
+from kiosk.call.engine import CallEngine, SessionFilter
 from kiosk.call.runner import CallThread
 from kiosk.call.states import CallEvent, CallState
+from kiosk.sessions.pin import CheckResult, PinStore
 from kiosk.ui.video import LatestFrame
+
+if TYPE_CHECKING:
+    from kiosk.sessions.reports import Report
 
 log = logging.getLogger("kiosk.ui.bridge")
 
@@ -29,11 +39,19 @@ class CallBridge(QObject):
     quality = Signal(object)  # QualitySample, every second of a call
     devices = Signal(object)  # tuple of DeviceState, when a device comes or goes
     deviceCheck = Signal(object)  # DeviceCheckReport, ten times a second during a device check
+    pinStatus = Signal(int, bool, object)  # request number, is a PIN set, CheckResult (lock, failures)
+    pinChecked = Signal(int, object)  # request number, CheckResult of the PIN tried (or the exception)
+    sessionsListed = Signal(int, object)  # request number, list of SessionRecord (or the exception)
+    sessionEvents = Signal(str, object)  # session id, list of (state, at)
+    reportReady = Signal(int, object)  # request number, ReportData (or the exception)
+    exported = Signal(int, object)  # request number, Path of the file written (or the exception)
 
-    def __init__(self, thread: CallThread, engine: CallEngine, parent: Optional[QObject] = None) -> None:
+    def __init__(self, thread: CallThread, engine: CallEngine, parent: Optional[QObject] = None,
+                 pins: Optional[PinStore] = None) -> None:
         super().__init__(parent)
         self._thread = thread
         self._engine = engine
+        self._pins = pins
         self.remote = LatestFrame(self)
         self.local = LatestFrame(self)
         self.event.connect(self._on_event)  # our own slot: runs on the GUI thread
@@ -102,3 +120,101 @@ class CallBridge(QObject):
             result = step(check)
             if asyncio.iscoroutine(result):
                 await result
+
+    # --- the AdminCommands interface of AdminViewModel -----------------------------------
+
+    def pin_status(self, request: int):
+        async def run() -> None:
+            pins = self._pins
+            if pins is None:
+                self.pinStatus.emit(request, False, CheckResult(False, 0.0, 0))
+                return
+            try:
+                has, status = await asyncio.to_thread(lambda: (pins.has_pin(), pins.status()))
+            except Exception as exc:
+                log.error("the PIN file could not be read: %s", exc)
+                has, status = False, CheckResult(False, 0.0, 0)
+            self.pinStatus.emit(request, has, status)
+
+        return self._submit(run(), "PIN status")
+
+    def check_pin(self, request: int, pin: str):
+        async def run() -> None:
+            try:
+                if self._pins is None:
+                    result: object = CheckResult(False, 0.0, 0)
+                else:
+                    # the hash takes a few tenths of a second: a worker thread, not the call loop
+                    result = await asyncio.to_thread(self._pins.check, pin)
+            except Exception as exc:  # the PIN file could not be written, …
+                log.error("the PIN could not be checked: %s", exc)
+                result = exc
+            self.pinChecked.emit(request, result)
+
+        return self._submit(run(), "PIN check")
+
+    def list_sessions(self, request: int, filters: SessionFilter):
+        async def run() -> None:
+            try:
+                result: object = await self._engine.list_sessions(filters)
+            except Exception as exc:
+                result = exc
+            self.sessionsListed.emit(request, result)
+
+        return self._submit(run(), "usage log")
+
+    def session_events(self, session_id: str):
+        async def run() -> None:
+            try:
+                result: object = await self._engine.session_events(session_id)
+            except Exception as exc:
+                result = exc
+            self.sessionEvents.emit(session_id, result)
+
+        return self._submit(run(), "session events")
+
+    def build_report(self, request: int, start: Optional[float], end: float, tz: str):
+        async def run() -> None:
+            try:
+                result: object = await self._engine.report(start, end, tz)
+            except Exception as exc:
+                log.error("the report could not be built: %s", exc)
+                result = exc
+            self.reportReady.emit(request, result)
+
+        return self._submit(run(), "report")
+
+    def export_report(self, request: int, report: Report, fmt: str, folder: Path):
+        async def run() -> None:
+            try:
+                result: object = await asyncio.to_thread(write_export, report, fmt, folder)
+            except Exception as exc:
+                log.error("the report could not be exported: %s", exc)
+                result = exc
+            self.exported.emit(request, result)
+
+        return self._submit(run(), "export")
+
+
+def write_export(report: Report, fmt: str, folder: Path) -> Path:
+    """The report as ``report-<first day>_<last day>-<now>.csv`` or ``.xlsx`` in ``folder``,
+    written under a temporary name and renamed, so no half file is ever there to copy."""
+    from kiosk.sessions.reports import to_csv, to_xlsx
+
+    if fmt not in ("csv", "xlsx"):
+        raise ValueError(f"unknown export format {fmt!r}")
+    folder.mkdir(parents=True, exist_ok=True)
+    p = report.period
+    path = folder / f"report-{p.first_day.isoformat()}_{p.last_day.isoformat()}-{datetime.now():%Y%m%d-%H%M%S}.{fmt}"
+    tmp = path.with_name(path.name + ".part")
+    try:
+        if fmt == "csv":
+            tmp.write_text(to_csv(report), encoding="utf-8")
+        else:
+            to_xlsx(report, tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    log.info("report exported to %s", path)
+    return path

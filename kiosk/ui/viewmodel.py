@@ -17,7 +17,11 @@ from kiosk.call.states import BEFORE_ANSWER, CallEvent, CallState, EndReason
 
 # Screens, in the order a resident meets them.
 WELCOME, CONNECTING, CALL, RATING, NOTICE = "welcome", "connecting", "call", "rating", "notice"
+STAFF = "staff"  # counter staff start a session for a resident, naming the matter
+ADMIN = "admin"  # behind a hidden gesture and a PIN: usage log, reports, device check, leave
 DEVICE_CHECK = "devicecheck"  # for technicians
+# Screens the engine's own late return to idle must not take away.
+KEEP_ON_IDLE = (RATING, NOTICE, DEVICE_CHECK, STAFF, ADMIN)
 
 # End reasons that need explaining to the resident; others go straight back to Welcome.
 NOTICE_REASONS = {
@@ -49,12 +53,19 @@ class KioskViewModel(QObject):
     remoteSinkAttached = Signal(QObject)
     selfSinkAttached = Signal(QObject)
     checkChanged = Signal()
+    adminEntered = Signal()  # the admin area opened (its PIN pad first)
+    adminLeft = Signal()  # back to Welcome: nothing of the admin area may stay
 
     def __init__(self, commands: Commands, location: str = "", rating_timeout_s: float = 20,
-                 service_hours=None, parent: QObject | None = None) -> None:
+                 service_hours=None, categories: tuple[str, ...] = (), idle_timeout_s: float = 90,
+                 parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._commands = commands
         self._location = location
+        self._categories = list(categories)
+        self.idle_timeout_s = float(idle_timeout_s)  # the staff panel and admin area close after this
+        self._last_touch = time.monotonic()
+        self._check_from = WELCOME  # where the device check returns to
         self._service_hours = service_hours
         self._online = False
         self._quality = None  # the latest QualitySample of the current call
@@ -80,7 +91,7 @@ class KioskViewModel(QObject):
         if state is CallState.IDLE:
             # the engine's own return to idle (after a rating) comes late: it must not take
             # the resident's next screen, or a technician's, away
-            if self._screen not in (RATING, NOTICE, DEVICE_CHECK):
+            if self._screen not in KEEP_ON_IDLE:
                 self._screen = WELCOME
         elif state in BEFORE_ANSWER or state is CallState.CONNECTING:
             self._screen = CONNECTING
@@ -99,6 +110,13 @@ class KioskViewModel(QObject):
         self.changed.emit()
 
     def _on_tick(self) -> None:
+        if self._screen in (STAFF, ADMIN) and time.monotonic() - self._last_touch > self.idle_timeout_s:
+            # nobody is at the staff panel or the admin area any more: the resident's screen
+            if self._screen == ADMIN:
+                self.closeAdmin()
+            else:
+                self.closeStaffPanel()
+            return
         if self._screen in (RATING, NOTICE):
             self._countdown -= 1
             if self._countdown <= 0:
@@ -171,12 +189,17 @@ class KioskViewModel(QObject):
     def _get_missing_devices(self) -> list:
         return sorted(self._missing)
 
+    def _get_categories(self) -> list:
+        return list(self._categories)
+
     # --- the device check (technicians) -----------------------------------------------------
 
     @Slot()
     def openDeviceCheck(self) -> None:
-        if self._screen != WELCOME or self._event.state not in (CallState.IDLE, CallState.ENDED):
+        """From Welcome (``kiosk --device-check``) or the admin area, between calls."""
+        if self._screen not in (WELCOME, ADMIN) or self._event.state not in (CallState.IDLE, CallState.ENDED):
             return
+        self._check_from = self._screen
         self._screen = DEVICE_CHECK
         if "check" in self._self_sinks:
             self.selfSinkAttached.emit(self._self_sinks["check"])
@@ -191,7 +214,13 @@ class KioskViewModel(QObject):
         if "call" in self._self_sinks:
             self.selfSinkAttached.emit(self._self_sinks["call"])
         self._check = None
-        self._back_to_welcome()
+        if self._check_from == ADMIN:
+            self._check_from = WELCOME
+            self._last_touch = time.monotonic()
+            self._screen = ADMIN
+            self.changed.emit()
+        else:
+            self._back_to_welcome()
         self.checkChanged.emit()
 
     @Slot()
@@ -264,6 +293,7 @@ class KioskViewModel(QObject):
     missingDevices = Property(list, _get_missing_devices, notify=changed)
     lowFrameRate = Property(bool, _get_low_frame_rate, notify=changed)
     nextOpening = Property(str, _get_next_opening, notify=changed)
+    categories = Property(list, _get_categories, constant=True)
 
     # --- actions from QML -----------------------------------------------------------------
 
@@ -271,6 +301,51 @@ class KioskViewModel(QObject):
     def startCall(self) -> None:
         if self._screen == WELCOME and self._event.state in (CallState.IDLE, CallState.ENDED):
             self._commands.request_call("resident", None)
+
+    # --- counter staff -----------------------------------------------------------------------
+
+    @Slot()
+    def openStaffPanel(self) -> None:
+        """The small 工作人员 button on Welcome: the matters to pick from."""
+        if self._screen == WELCOME and self._event.state in (CallState.IDLE, CallState.ENDED):
+            self._last_touch = time.monotonic()
+            self._screen = STAFF
+            self.changed.emit()
+
+    @Slot()
+    def closeStaffPanel(self) -> None:
+        if self._screen == STAFF:
+            self._back_to_welcome()
+
+    @Slot(str)
+    def startStaffCall(self, category: str) -> None:
+        """Staff picked the matter: the call starts, recorded as started by staff."""
+        if (self._screen == STAFF and category in self._categories
+                and self._event.state in (CallState.IDLE, CallState.ENDED)):
+            self._commands.request_call("staff", category)
+
+    # --- the admin area (its content is AdminViewModel's) --------------------------------------
+
+    @Slot()
+    def openAdmin(self) -> None:
+        """The hidden gesture on Welcome (hold the top-left corner): the PIN pad."""
+        if self._screen == WELCOME and self._event.state in (CallState.IDLE, CallState.ENDED):
+            self._last_touch = time.monotonic()
+            self._screen = ADMIN
+            self.adminEntered.emit()
+            self.changed.emit()
+
+    @Slot()
+    def closeAdmin(self) -> None:
+        if self._screen == ADMIN:
+            self.adminLeft.emit()
+            self._back_to_welcome()
+
+    @Slot()
+    def noteActivity(self) -> None:
+        """A touch anywhere on the window (the app's event filter): the staff panel and the
+        admin area stay open while someone uses them."""
+        self._last_touch = time.monotonic()
 
     @Slot()
     def cancelCall(self) -> None:

@@ -8,6 +8,7 @@ Rectangle {
     property string icon
     property color baseColor: Theme.primary
     property color textColor: Theme.primaryText
+    property color borderColor: Qt.darker(baseColor, 1.6)
     property real textSize: Theme.buttonText * u
     property real iconSize: 64 * u
     property bool vertical: false
@@ -17,7 +18,7 @@ Rectangle {
     implicitHeight: Math.max(grid.implicitHeight + 40 * u, Math.max(64, Theme.minTouch * u))
     radius: Theme.radius * u
     color: mouse.pressed ? Qt.darker(baseColor, 1.25) : baseColor
-    border.color: Qt.darker(baseColor, 1.6)
+    border.color: borderColor
     border.width: Math.max(2, 3 * u)
     scale: mouse.pressed ? 0.97 : 1.0
     Behavior on scale { NumberAnimation { duration: 80 } }

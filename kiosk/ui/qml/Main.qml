@@ -44,6 +44,18 @@ Window {
         u: root.u
         visible: kiosk.screen === "devicecheck"
     }
+    StaffScreen {
+        objectName: "staffScreen"
+        anchors.fill: parent
+        u: root.u
+        visible: kiosk.screen === "staff"
+    }
+    AdminScreen {
+        objectName: "adminScreen"
+        anchors.fill: parent
+        u: root.u
+        visible: kiosk.screen === "admin"
+    }
     NoticeScreen {
         objectName: "noticeScreen"
         anchors.fill: parent

@@ -87,6 +87,34 @@ Rectangle {
         }
     }
 
+    // for counter staff: small and quiet beside the resident's button; it asks which matter
+    // the session is about, the resident's own tap never asks anything
+    BigButton {
+        objectName: "staffButton"
+        u: screen.u
+        anchors { top: parent.top; right: parent.right; margins: 20 * screen.u }
+        height: Math.max(64, 76 * screen.u)
+        baseColor: Theme.panel
+        textColor: Theme.text
+        borderColor: Theme.textSoft
+        textSize: Theme.smallSize * screen.u
+        icon: "staff"
+        iconSize: 44 * screen.u
+        text: qsTr("工作人员")
+        onActivated: kiosk.openStaffPanel()
+    }
+
+    // the admin area: hold the top-left corner for three seconds (nothing shows there)
+    MouseArea {
+        objectName: "adminCorner"
+        anchors { top: parent.top; left: parent.left }
+        width: Math.max(96, 120 * screen.u)
+        height: width
+        pressAndHoldInterval: 3000
+        onPressAndHold: kiosk.openAdmin()
+        Accessible.ignored: true
+    }
+
     // the link to the interpreting centre is down: say so before anyone taps
     Rectangle {
         id: offline
