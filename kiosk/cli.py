@@ -11,6 +11,7 @@
                     figures of a period, by day, category and kiosk
   kiosk check-config
   kiosk devices     the cameras, microphones and speakers this machine has
+  kiosk set-pin     the PIN of the admin area
 
 The configuration is loaded and checked completely before anything starts: a broken file
 stops the command with a message naming the line and the key, and no window opens.
@@ -122,6 +123,9 @@ def _parser() -> argparse.ArgumentParser:
 
     common(sub.add_parser("check-config", help="check the configuration and print it"))
     common(sub.add_parser("devices", help="list the cameras, microphones and speakers this machine has"))
+    pin = common(sub.add_parser("set-pin", help="set the PIN of the kiosk's admin area"))
+    pin.add_argument("--data-dir")
+    pin.add_argument("--pin-stdin", action="store_true", help="read the PIN from standard input")
     return p
 
 
@@ -357,6 +361,27 @@ def _central_report(config: Config, start: float, end: float, tz: str):
         db.close()
 
 
+def _cmd_set_pin(config: Config, args) -> int:
+    from kiosk.sessions.pin import PIN_FILE, PinError, PinStore
+
+    if args.pin_stdin:
+        pin = sys.stdin.readline().strip()
+    else:
+        import getpass
+
+        pin = getpass.getpass("new admin PIN (4-12 digits): ")
+        if getpass.getpass("again: ") != pin:
+            print("kiosk set-pin: the two PINs differ", file=sys.stderr)
+            return 1
+    try:
+        PinStore(config.data_path / PIN_FILE).set_pin(pin)
+    except PinError as exc:
+        print(f"kiosk set-pin: {exc}", file=sys.stderr)
+        return 1
+    print(f"admin PIN set (stored as a salted scrypt hash in {config.data_path / PIN_FILE})")
+    return 0
+
+
 def _cmd_devices(config: Config, args) -> int:
     from kiosk.call.audio import AudioUnavailable, list_devices
     from kiosk.call.camera import list_cameras
@@ -395,6 +420,7 @@ _COMMANDS = {
     "report": _cmd_report,
     "check-config": _cmd_check_config,
     "devices": _cmd_devices,
+    "set-pin": _cmd_set_pin,
 }
 
 if __name__ == "__main__":

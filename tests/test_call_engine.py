@@ -195,3 +195,17 @@ async def test_missing_devices_are_reported_and_the_call_still_works(demo_config
         assert rig.sim.current.last_video_size == (320, 240)
         await rig.engine.hang_up()
         assert rig.store.get(sid).end_reason == "completed"
+
+
+async def test_records_older_than_the_retention_period_are_removed_at_start(demo_config):
+    config = demo_config(kiosk={"retention_years": 1})
+    store = open_store(config)
+    now = time.time()
+    for sid, age_days in (("old", 400), ("recent", 30)):
+        at = now - age_days * 86400
+        store.begin(sid, config.kiosk.id, "resident", None, "test", at)
+        store.end(sid, "completed", at + 60, "kiosk")
+    store.close()
+    async with Rig(config) as rig:
+        assert rig.store.get("old") is None and rig.store.get("recent") is not None
+        assert rig.store.events("old") == []

@@ -177,3 +177,20 @@ def test_devices_command_lists_what_the_machine_has(demo_config):
     lines = result.stdout.splitlines()
     assert lines[0].startswith("cameras")
     assert any(line.startswith(("microphones", "audio:")) for line in lines)
+
+
+def test_set_pin_stores_only_a_hash_and_refuses_a_bad_pin(demo_config):
+    config = demo_config()
+    run = lambda pin: subprocess.run(  # noqa: E731
+        kiosk_cmd("set-pin", "--pin-stdin", "--config", str(config.source)), cwd=ROOT, env=env(),
+        input=pin + "\n", capture_output=True, text=True, timeout=60)
+    bad = run("12ab")
+    assert bad.returncode == 1 and "kiosk set-pin:" in bad.stderr
+    good = run("4711")
+    assert good.returncode == 0, good.stderr[-2000:]
+    stored = (config.data_path / "admin-pin.json").read_text()
+    assert "4711" not in stored and "scrypt" in stored
+    from kiosk.sessions.pin import PinStore
+
+    store = PinStore(config.data_path / "admin-pin.json")
+    assert store.check("4711").ok and not store.check("1234").ok

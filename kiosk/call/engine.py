@@ -41,12 +41,14 @@ from kiosk.protocol import (
     Queued, RecordAck, Ringing, Unavailable,
 )
 from kiosk.sessions import SessionRecord, SessionStore
+from kiosk.sessions.retention import cutoff_for, remove_older_than
 
 if TYPE_CHECKING:
     from kiosk.sessions.reports import Report
 
 log = logging.getLogger("kiosk.call.engine")
 QUALITY_INTERVAL_S = 1.0
+RETENTION_INTERVAL_S = 24 * 3600.0
 S = CallState
 
 UNAVAILABLE_REASONS = {
@@ -203,6 +205,8 @@ class CallEngine:
             reached = states[-2] if len(states) >= 2 else "requesting"  # before the closing "ended"
             log.warning("session %s was left open (it had reached %s): closed as interrupted",
                         rec.session_id, reached)
+        self._apply_retention()
+        self._spawn(self._daily_retention())
         self.uploader.kick()
         self.signaling.start()
         return closed
@@ -504,6 +508,28 @@ class CallEngine:
                     sender.track.stop()
             await pc.close()
         await self.camera.stop()
+
+    # --- retention ------------------------------------------------------------------------
+
+    def _apply_retention(self) -> int:
+        """Remove records older than ``kiosk.retention_years`` (at start-up and daily): the log
+        says how many, never what they were."""
+        try:
+            removed = remove_older_than(self.store.connection,
+                                        cutoff_for(self.config.kiosk.retention_years, self._clock()))
+        except Exception:
+            log.exception("could not remove old session records")
+            return 0
+        if removed:
+            log.info("removed %d session record(s) older than %g years", removed,
+                     self.config.kiosk.retention_years)
+        return removed
+
+    async def _daily_retention(self) -> None:
+        while True:
+            await asyncio.sleep(RETENTION_INTERVAL_S)
+            if self.state not in ACTIVE:
+                self._apply_retention()
 
     # --- devices --------------------------------------------------------------------------
 
