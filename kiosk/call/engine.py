@@ -27,6 +27,7 @@ from aiortc import RTCPeerConnection, RTCSessionDescription
 from aiortc.mediastreams import AudioStreamTrack, MediaStreamTrack
 
 import kiosk
+from kiosk.tasks import Tasks
 from kiosk.call.audio import AudioUnavailable, MicrophoneTrack, SpeakerSink, find_device
 from kiosk.call.camera import CameraNotFound, make_camera, resolve_source
 from kiosk.call.devicecheck import DeviceCheck, DeviceCheckReport
@@ -190,7 +191,7 @@ class CallEngine:
         self._quality_task: Optional[asyncio.Task] = None
         self.counters = MediaCounters()
         self._pc: Optional[RTCPeerConnection] = None
-        self._tasks: set[asyncio.Task] = set()
+        self._tasks = Tasks(log, "call engine")
         self._timeout_task: Optional[asyncio.Task] = None
 
     # --- life cycle -----------------------------------------------------------------------
@@ -221,10 +222,7 @@ class CallEngine:
             self._speaker = None
         await self.signaling.stop()
         await self.camera.stop()
-        for task in list(self._tasks):
-            task.cancel()
-        if self._tasks:
-            await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self._tasks.cancel_all()
 
     async def wait_for(self, *states: CallState, timeout: float = 30.0) -> CallEvent:
         """Wait until the call reaches one of ``states`` (or has already); returns that event."""
@@ -605,12 +603,4 @@ class CallEngine:
         return event
 
     def _spawn(self, coro) -> asyncio.Task:
-        task = asyncio.get_running_loop().create_task(coro)
-        self._tasks.add(task)
-        task.add_done_callback(self._task_done)
-        return task
-
-    def _task_done(self, task: asyncio.Task) -> None:
-        self._tasks.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            log.error("call engine task failed", exc_info=task.exception())
+        return self._tasks.spawn(coro)

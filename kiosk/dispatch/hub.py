@@ -24,6 +24,7 @@ from datetime import datetime, timezone
 from typing import Awaitable, Callable, Optional, Protocol
 
 from kiosk import protocol
+from kiosk.tasks import Tasks
 from kiosk.protocol import (
     Accept, Accepted, Answer, CallEnded, CallRequest, Cancel, Decline, Error, Hangup, Hello, Ice,
     Message, Offer, Presence, ProtocolError, Queued, RecordAck, Ring, Ringing,
@@ -170,7 +171,7 @@ class Hub:
         self.interpreters: dict[str, Interpreter] = {}
         self.queue: deque[Call] = deque()
         self.calls: dict[str, Call] = {}
-        self._tasks: set[asyncio.Task] = set()
+        self._tasks = Tasks(log, "dispatch")
         self._handle_s = INITIAL_HANDLE_S  # moving average of talk + wrap-up, for estimates
 
     # --- numbers for /healthz -------------------------------------------------------------
@@ -187,10 +188,7 @@ class Hub:
         }
 
     async def shutdown(self) -> None:
-        for task in list(self._tasks):
-            task.cancel()
-        if self._tasks:
-            await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self._tasks.cancel_all()
 
     # --- frames in ------------------------------------------------------------------------
 
@@ -658,15 +656,7 @@ class Hub:
             log.exception("could not store the routing facts of session %s", msg.session_id)
 
     def _spawn(self, coro) -> asyncio.Task:
-        task = asyncio.get_running_loop().create_task(coro)
-        self._tasks.add(task)
-        task.add_done_callback(self._task_done)
-        return task
-
-    def _task_done(self, task: asyncio.Task) -> None:
-        self._tasks.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            log.error("dispatch task failed", exc_info=task.exception())
+        return self._tasks.spawn(coro)
 
 
 def _check_sendable(msg: Message) -> None:
