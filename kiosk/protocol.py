@@ -286,6 +286,10 @@ class SessionRecordUpload(Message):
     rated_at: Optional[float]
     app_version: str
     quality: Optional[str] = None  # JSON summary of the call's quality, see docs/protocol.md
+    text_chars_sent: int = 0  # real-time text characters typed at the kiosk (never the text)
+    text_chars_received: int = 0  # … typed by the interpreter
+    media_gaps: int = 0  # times the media stopped mid-call and was reconnected
+    media_gap_s: float = 0.0  # seconds without media over those gaps
 
 
 @message("record_ack")

@@ -83,7 +83,8 @@ def test_the_schema_is_sqlites_column_for_column(pg, lite, pg_database):
         versions = db.execute("SELECT version FROM schema_version").fetchall()
     pg_cols = [(name, type_, nullable == "NO", name in pk) for name, type_, nullable, _ in columns]
     assert pg_cols == sqlite_cols  # same names, order, types, NOT NULL, primary key
-    assert [c[0] for c in pg_cols] == [*KIOSK_FIELDS[:-1], *ROUTING_FIELDS, "uploaded_at", "quality"]
+    assert [c[0] for c in pg_cols] == [*KIOSK_FIELDS[:17], *ROUTING_FIELDS, "uploaded_at",
+                                       *KIOSK_FIELDS[17:]]
     # text compares byte-wise, as SQLite's does, whatever the database's own collation
     assert {coll for _, type_, _, coll in columns if type_ == "text"} == {"C"}
     assert pg_indexes == sqlite_indexes and len(pg_indexes) == 3

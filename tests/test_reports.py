@@ -534,7 +534,8 @@ def memory_log(rows: list[tuple]) -> SessionStore:
     store = SessionStore(":memory:")
     db = store.connection
     db.execute("BEGIN")
-    db.executemany(f"INSERT INTO sessions VALUES ({', '.join('?' * 17)}, NULL)", rows)
+    names = [f.name for f in dataclasses.fields(SessionRecord)][:17]
+    db.executemany(f"INSERT INTO sessions ({', '.join(names)}) VALUES ({', '.join('?' * 17)})", rows)
     db.execute("COMMIT")
     return store
 

@@ -84,6 +84,7 @@ def test_sessions_table_holds_exactly_the_record_fields(store, db):
         "session_id", "kiosk_id", "started_by", "category", "state", "requested_at",
         "answered_at", "connected_at", "ended_at", "wait_s", "talk_s", "end_reason", "ended_by",
         "interpreter_id", "rating", "rated_at", "app_version", "quality",
+        "text_chars_sent", "text_chars_received", "media_gaps", "media_gap_s",
     ]
     assert columns(db, "sessions") == fields
     assert columns(db, "session_events") == ["session_id", "seq", "state", "at"]
@@ -96,9 +97,26 @@ def test_sessions_table_holds_exactly_the_record_fields(store, db):
     assert tables == ["outbox", "session_events", "sessions"]
 
 
-def test_schema_version_is_three_with_the_outbox_and_quality():
-    assert [m.__name__ for m in store_module.MIGRATIONS] == ["_v1", "_v2", "_v3"]
-    assert SCHEMA_VERSION == 3
+def test_schema_version_is_four_with_the_outbox_quality_and_call_facts():
+    assert [m.__name__ for m in store_module.MIGRATIONS] == ["_v1", "_v2", "_v3", "_v4"]
+    assert SCHEMA_VERSION == 4
+
+
+def test_call_facts_are_counts_and_send_a_finished_record_again(store):
+    begin(store)
+    rec = store.set_call_facts("s1", text_chars_sent=12, media_gaps=1, media_gap_s=4.5)
+    assert (rec.text_chars_sent, rec.text_chars_received, rec.media_gaps, rec.media_gap_s) == (
+        12, 0, 1, 4.5)
+    assert store.outbox_size() == 0  # an open call is not uploaded yet
+    store.end("s1", "completed", T0 + 60, "kiosk")
+    store.mark_uploaded("s1")
+    rec = store.set_call_facts("s1", text_chars_received=30)
+    assert rec.text_chars_received == 30 and rec.text_chars_sent == 12
+    assert store.outbox_size() == 1  # the changed record goes out again
+    for bad in ({"text": 3}, {"media_gaps": -1}, {"text_chars_sent": "12"}, {"media_gaps": True}):
+        with pytest.raises(ValueError):
+            store.set_call_facts("s1", **bad)
+    assert store.get("s1") == rec
 
 
 # --- the life of a record -------------------------------------------------------------------

@@ -101,6 +101,14 @@ _V1: tuple[str, ...] = (
 # The kiosk's call quality summary (JSON).
 _V2: tuple[str, ...] = ("ALTER TABLE sessions ADD COLUMN quality TEXT",)
 
+# Counts about the call from the kiosk: real-time text characters each way, media gaps.
+_V3: tuple[str, ...] = (
+    "ALTER TABLE sessions ADD COLUMN text_chars_sent INTEGER",
+    "ALTER TABLE sessions ADD COLUMN text_chars_received INTEGER",
+    "ALTER TABLE sessions ADD COLUMN media_gaps INTEGER",
+    "ALTER TABLE sessions ADD COLUMN media_gap_s REAL",
+)
+
 # SQLite's type names → PostgreSQL's (the "C" collation compares text as SQLite's BINARY does)
 PG_TYPES = {"REAL": "DOUBLE PRECISION", "TEXT": 'TEXT COLLATE "C"', "INTEGER": "INTEGER"}
 
@@ -117,7 +125,13 @@ def _v2(db: sqlite3.Connection) -> None:
         db.execute(statement)
 
 
-MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_v1, _v2]
+def _v3(db: sqlite3.Connection) -> None:
+    """Counts about the call from the kiosk: real-time text characters, media gaps."""
+    for statement in _V3:
+        db.execute(statement)
+
+
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_v1, _v2, _v3]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -135,7 +149,7 @@ def _pg_step(statements: Sequence[str]) -> Callable[[Any], None]:
 
 
 # PostgreSQL's migrations: the same steps, so version n means the same schema in either backend
-PG_MIGRATIONS: list[Callable[[Any], None]] = [_pg_step(_V1), _pg_step(_V2)]
+PG_MIGRATIONS: list[Callable[[Any], None]] = [_pg_step(_V1), _pg_step(_V2), _pg_step(_V3)]
 assert len(PG_MIGRATIONS) == len(MIGRATIONS)
 # pg_advisory_xact_lock key serialising migrations between dispatch processes ("kiosk" in ASCII)
 PG_MIGRATION_LOCK = 0x6B696F736B

@@ -12,6 +12,8 @@ END_REASONS = ("completed", "cancelled_by_caller", "no_interpreter", "out_of_hou
                "dispatch_unreachable", "network_lost", "device_error", "interrupted")
 ENDED_BY = ("kiosk", "interpreter", "dispatch", "system")
 STARTED_BY = ("resident", "staff")
+# counts about a call, kept beside its record (see SessionStore.set_call_facts)
+CALL_FACTS = ("text_chars_sent", "text_chars_received", "media_gaps", "media_gap_s")
 RATING_LABELS = {5: "非常满意", 4: "满意", 3: "基本满意", 2: "不满意", 1: "非常不满意"}
 
 
@@ -37,6 +39,12 @@ class SessionRecord:
     # call quality over the call, JSON: median and worst of fps in/out, kbps, loss, rtt
     # (kiosk.call.quality.summarize); None when the call never had media
     quality: Optional[str] = None
+    # real-time text: characters typed at the kiosk / by the interpreter (never the text itself)
+    text_chars_sent: int = 0
+    text_chars_received: int = 0
+    # media gaps: how often the media stopped mid-call and was reconnected, and for how long
+    media_gaps: int = 0
+    media_gap_s: float = 0.0
 
     @property
     def is_open(self) -> bool:

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Callable, Optional
 
 from kiosk.sessions.sqlite import Transaction, migrate, open_database, schema_version
-from kiosk.sessions.model import END_REASONS, ENDED_BY, STARTED_BY, STATES, SessionRecord
+from kiosk.sessions.model import CALL_FACTS, END_REASONS, ENDED_BY, STARTED_BY, STATES, SessionRecord
 
 log = logging.getLogger("kiosk.sessions")
 
@@ -83,7 +83,17 @@ def _v3(db: sqlite3.Connection) -> None:
     db.execute("ALTER TABLE sessions ADD COLUMN quality TEXT")
 
 
-MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_v1, _v2, _v3]
+def _v4(db: sqlite3.Connection) -> None:
+    """Counts about the call: real-time text characters each way (never the text) and media
+    gaps (how many, how long)."""
+    for column, kind in (("text_chars_sent", "INTEGER NOT NULL DEFAULT 0"),
+                         ("text_chars_received", "INTEGER NOT NULL DEFAULT 0"),
+                         ("media_gaps", "INTEGER NOT NULL DEFAULT 0"),
+                         ("media_gap_s", "REAL NOT NULL DEFAULT 0")):
+        db.execute(f"ALTER TABLE sessions ADD COLUMN {column} {kind}")
+
+
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_v1, _v2, _v3, _v4]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 _COLUMNS = [f for f in SessionRecord.__dataclass_fields__]
@@ -159,6 +169,24 @@ class SessionStore:
             if quality is not None:
                 self._update(session_id, {"quality": quality})
             self._enqueue(session_id, at)
+        return self.get(session_id)
+
+    def set_call_facts(self, session_id: str, **facts) -> SessionRecord:
+        """Set counts about a call (``CALL_FACTS``: text characters each way, media gaps and
+        their seconds), during the call or with its end. A finished record goes out again."""
+        unknown = set(facts) - set(CALL_FACTS)
+        if unknown:
+            raise ValueError(f"not a call fact: {', '.join(sorted(unknown))}")
+        for name, value in facts.items():
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+                raise ValueError(f"{name} must be a count of zero or more, not {value!r}")
+        if not facts:
+            return self._record(session_id)
+        with self._transaction():
+            rec = self._record(session_id)
+            self._update(session_id, facts)
+            if not rec.is_open:
+                self._enqueue(session_id, rec.rated_at or rec.ended_at or rec.requested_at)
         return self.get(session_id)
 
     def rate(self, session_id: str, rating: Optional[int], at: float) -> SessionRecord:
@@ -301,5 +329,5 @@ class SessionStore:
 
 
 def _record(row: sqlite3.Row) -> SessionRecord:
-    present = row.keys()  # a column added by a later migration reads as None
-    return SessionRecord(**{c: row[c] if c in present else None for c in _COLUMNS})
+    present = row.keys()
+    return SessionRecord(**{c: row[c] for c in _COLUMNS if c in present})
