@@ -58,7 +58,7 @@ Rectangle {
     Rectangle {
         objectName: "selfViewFrame"
         anchors { right: videoArea.right; top: videoArea.top; margins: 24 * screen.u }
-        width: Math.max(160, Math.min(videoArea.width * (kiosk.textOpen ? 0.45 : 0.22), parent.width * 0.22))
+        width: Math.max(160, Math.min(videoArea.width * (kiosk.textOpen ? 0.26 : 0.22), parent.width * 0.22))
         height: width * 3 / 4 + selfLabel.height
         color: Theme.background
         border.color: Theme.text
@@ -163,7 +163,8 @@ Rectangle {
     Rectangle {
         objectName: "lowFrameRateNote"
         visible: kiosk.lowFrameRate && !kiosk.reconnecting
-        anchors { horizontalCenter: parent.horizontalCenter; top: parent.top; topMargin: 24 * screen.u }
+        anchors { horizontalCenter: videoArea.horizontalCenter; top: parent.top
+                  topMargin: (kiosk.textOpen && !videoArea.tall ? 170 : 24) * screen.u }
         width: Math.min(parent.width * 0.5, lowText.implicitWidth + 48 * screen.u)
         height: lowText.implicitHeight + 16 * screen.u
         radius: height / 2

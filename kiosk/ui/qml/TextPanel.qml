@@ -167,6 +167,8 @@ Rectangle {
     InputPanel {
         id: keyboard
         objectName: "keyboard"
-        anchors { left: parent.left; right: parent.right; bottom: parent.bottom }
+        // never so wide that it is too tall: the text keeps most of the height
+        width: Math.min(parent.width, parent.height * 1.1)
+        anchors { horizontalCenter: parent.horizontalCenter; bottom: parent.bottom }
     }
 }
