@@ -5,12 +5,12 @@ everything is gone when the call ends."""
 from __future__ import annotations
 
 import time
-from pathlib import Path
 
 import pytest
+from PySide6.QtCore import QStandardPaths
 
 from kiosk.call.states import CallEvent, CallState, EndReason
-from kiosk.ui.viewmodel import KioskViewModel
+from kiosk.ui.viewmodel import KioskViewModel, pinyin_user_dictionary
 
 S = CallState
 
@@ -89,10 +89,14 @@ def test_everything_is_cleared_when_the_call_ends(vm, qtbot):
     assert not vm.textOpen and len(vm.commands.calls) == calls
 
 
-def test_the_keyboards_learning_folder_is_emptied(vm):
-    folder = Path(vm.keyboardDataPath)
-    assert folder.is_dir()
-    (folder / "pinyin").mkdir()
-    (folder / "pinyin" / "usr_dict.dat").write_bytes("你好".encode("utf-16-le"))
-    vm.forgetTyping()
-    assert folder.is_dir() and list(folder.iterdir()) == []
+def test_the_keyboards_user_dictionary_goes_after_the_call(vm):
+    QStandardPaths.setTestModeEnabled(True)  # Qt's test folder, not this user's configuration
+    try:
+        path = pinyin_user_dictionary()
+        assert path.name == "usr_dict.dat" and path.parent.name == "pinyin"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes("你好".encode("utf-16-le"))
+        vm.forgetTyping()
+        assert not path.exists()
+    finally:
+        QStandardPaths.setTestModeEnabled(False)

@@ -7,16 +7,24 @@ is decided here, in Python, so it can be tested without QML.
 
 from __future__ import annotations
 
-import shutil
-import tempfile
+import logging
 import time
 from datetime import datetime
 from pathlib import Path
 from typing import Optional, Protocol
 
-from PySide6.QtCore import Property, QObject, QTimer, Signal, Slot
+from PySide6.QtCore import Property, QObject, QStandardPaths, QTimer, Signal, Slot
 
 from kiosk.call.states import BEFORE_ANSWER, CallEvent, CallState, EndReason
+
+log = logging.getLogger("kiosk.ui.viewmodel")
+
+
+def pinyin_user_dictionary() -> Path:
+    """Where Qt Virtual Keyboard's Pinyin keeps the words a user chose."""
+    config = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.GenericConfigLocation)
+    return Path(config) / "qtvirtualkeyboard" / "pinyin" / "usr_dict.dat"
+
 
 # Screens, in the order a resident meets them.
 WELCOME, CONNECTING, CALL, RATING, NOTICE = "welcome", "connecting", "call", "rating", "notice"
@@ -86,7 +94,6 @@ class KioskViewModel(QObject):
         self._countdown = 0
         self._text_open = False
         self._text_only = False
-        self._keyboard_dir: Optional[tempfile.TemporaryDirectory] = None
         self._interpreter_text = ""
         self._resident_text = ""
         self._tick = QTimer(self)
@@ -474,26 +481,17 @@ class KioskViewModel(QObject):
             self._interpreter_text = text
             self.textChanged.emit()
 
-    def _get_keyboard_data_path(self) -> str:
-        """Where the on-screen keyboard keeps what it learns (Pinyin's user dictionary): a
-        private temporary folder, emptied after every call and gone when the kiosk stops."""
-        if self._keyboard_dir is None:
-            self._keyboard_dir = tempfile.TemporaryDirectory(prefix="kiosk-keyboard-")
-        return self._keyboard_dir.name
-
-    keyboardDataPath = Property(str, _get_keyboard_data_path, constant=True)
-
     @Slot()
     def forgetTyping(self) -> None:
-        """After the keyboard dropped its user data (TextPanel.qml): remove what it wrote."""
-        if self._keyboard_dir is None:
-            return
-        root = Path(self._keyboard_dir.name)
-        for child in root.iterdir():
-            if child.is_dir():
-                shutil.rmtree(child, ignore_errors=True)
-            else:
-                child.unlink(missing_ok=True)
+        """After every call (TextPanel.qml, after the keyboard's ``userDataReset``): the
+        on-screen keyboard's Pinyin keeps a user dictionary of the words chosen, always at
+        ``<config>/qtvirtualkeyboard/pinyin/usr_dict.dat`` (it does not follow
+        ``VirtualKeyboardSettings.userDataPath``): it is removed, so nothing typed stays."""
+        path = pinyin_user_dictionary()
+        try:
+            path.unlink(missing_ok=True)
+        except OSError as exc:
+            log.warning("the on-screen keyboard's user dictionary could not be removed: %s", exc)
 
     def _clear_text(self) -> None:
         had = self._text_open or self._interpreter_text or self._resident_text

@@ -25,8 +25,6 @@ Rectangle {
     onKeyboardLocaleChanged: applyKeyboardLocale()
 
     Component.onCompleted: {
-        // before any input method starts: what the keyboard learns stays in a private folder
-        VirtualKeyboardSettings.userDataPath = kiosk.keyboardDataPath
         VirtualKeyboardSettings.activeLocales = ["zh_CN", "en_US"]
         applyKeyboardLocale()
     }
