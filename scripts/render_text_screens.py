@@ -18,7 +18,6 @@ import argparse
 import os
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 os.environ.setdefault("QT_IM_MODULE", "qtvirtualkeyboard")  # before the QGuiApplication

@@ -11,7 +11,7 @@ import pytest
 from playwright.async_api import expect
 
 from kiosk.call.states import CallState
-from tests.test_console import ConsoleRig, console_config, eventually  # noqa: F401 (fixture)
+from tests.test_console import ConsoleRig, eventually
 
 S = CallState
 pytestmark = [pytest.mark.slow]
@@ -32,8 +32,8 @@ async def _console_text(rig: ConsoleRig) -> str:
 
 
 @pytest.mark.asyncio
-async def test_text_both_ways_with_the_console(console_config, tmp_path):  # noqa: F811
-    config = console_config()
+async def test_text_both_ways_with_the_console(demo_config, tmp_path):
+    config = demo_config(simulator={"interpreters": 0})
     async with ConsoleRig(config, tmp_path) as rig:
         page, engine = rig.page, rig.engine
         sid = await _answered_call(rig)
@@ -89,7 +89,8 @@ async def test_text_both_ways_with_the_console(console_config, tmp_path):  # noq
         assert (rec.text_chars_sent, rec.text_chars_received) == (sent, counts["sent"])
         # the record holds counts only: the text is nowhere in the database files
         rig.store.connection.execute("PRAGMA wal_checkpoint(FULL)")
-        data = b"".join(p.read_bytes() for p in config.data_path.glob("sessions.sqlite3*"))
+        files = [p for root in (config.data_path, tmp_path / "dispatch") for p in root.rglob("*") if p.is_file()]
+        data = b"".join(p.read_bytes() for p in files)
         for piece in ("你好", "请稍等", "Hello", "Hi "):
             for encoding in ("utf-8", "utf-16-le", "utf-16-be"):
                 assert piece.encode(encoding) not in data, piece
