@@ -179,6 +179,8 @@ def test_text_between_kiosk_keyboard_and_console(qtbot, demo_config):
         # nor in what the on-screen keyboard learned (Pinyin's user dictionary)
         assert not pinyin_user_dictionary().exists()
         assert console.errors == []
+        tap(app, "rate4")  # back to Welcome: no rating countdown left to run after the test
+        qtbot.waitUntil(lambda: app.vm.screen == "welcome", timeout=5000)
     finally:
         pw.stop()
         keyboard.close()
