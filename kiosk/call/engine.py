@@ -34,6 +34,7 @@ from kiosk.call.devicecheck import DeviceCheck, DeviceCheckReport
 from kiosk.call.media import CaptureSource, CaptureTrack, ToneTrack, consume_in_background
 from kiosk.call.quality import QualityMonitor, QualitySample, ResolutionPolicy, summary_json
 from kiosk.call.peer import add_remote_candidate, make_peer
+from kiosk.call.rtt import TextLink, open_t140_channel
 from kiosk.call.signaling import SignalingClient
 from kiosk.call.states import ACTIVE, BEFORE_ANSWER, CallEvent, CallMachine, CallState, EndReason
 from kiosk.call.uploader import RecordUploader
@@ -191,6 +192,11 @@ class CallEngine:
         self._quality_task: Optional[asyncio.Task] = None
         self.counters = MediaCounters()
         self._pc: Optional[RTCPeerConnection] = None
+        # real-time text of the current call: the interpreter's whole text after each change
+        # ("" when the call ends: nothing of it stays on any screen)
+        self.on_text: Optional[Callable[[str], None]] = None
+        self.text: Optional[TextLink] = None
+        self._text_session: Optional[str] = None
         self._tasks = Tasks(log, "call engine")
         self._timeout_task: Optional[asyncio.Task] = None
 
@@ -425,6 +431,7 @@ class CallEngine:
         pc.addTrack(self._microphone())
         video = self.camera.track()
         pc.addTrack(video)
+        self._add_text_channel(pc, session_id)  # after the tracks: m=application comes last
 
         @pc.on("track")
         def on_track(track: MediaStreamTrack) -> None:
@@ -506,6 +513,49 @@ class CallEngine:
                     sender.track.stop()
             await pc.close()
         await self.camera.stop()
+
+    # --- real-time text (T.140, RFC 8865) ---------------------------------------------------
+
+    async def send_text(self, text: str) -> None:
+        """Characters the resident typed (sent within 300 ms); ignored outside a call."""
+        if self.text is not None and self.state in (S.CONNECTING, S.CONNECTED, S.RECONNECTING):
+            self.text.send_text(text)
+
+    async def erase(self, count: int = 1) -> None:
+        """The resident erased ``count`` characters at the end of their text."""
+        if self.text is not None and self.state in (S.CONNECTING, S.CONNECTED, S.RECONNECTING):
+            self.text.erase(count)
+
+    def _add_text_channel(self, pc: RTCPeerConnection, session_id: str) -> None:
+        """Every new peer connection of a call gets the T.140 channel, created before the
+        offer (in-band negotiation); the call's text and counts carry over to it."""
+        if self.text is None or self._text_session != session_id:
+            if self.text is not None:
+                self.text.close()
+            self.text = TextLink(on_text=self._remote_text)
+            self._text_session = session_id
+        self.text.attach(open_t140_channel(pc))
+
+    def _remote_text(self, text: str) -> None:
+        if self.on_text:
+            self.on_text(text)
+
+    def _finish_text(self, session_id: str) -> None:
+        """The call ends: its counts go to the record, the text goes nowhere."""
+        link, self.text = self.text, None
+        if link is None or self._text_session != session_id:
+            return
+        self._text_session = None
+        sent, received = link.sent, link.received
+        link.close()
+        if sent or received:
+            try:
+                self.store.set_call_facts(session_id, text_chars_sent=sent, text_chars_received=received)
+            except Exception:
+                log.exception("session %s: could not record the text counts", session_id)
+            log.info("call %s: real-time text, %d characters sent, %d received", session_id, sent, received)
+        if self.on_text:
+            self.on_text("")
 
     # --- retention ------------------------------------------------------------------------
 
@@ -590,6 +640,7 @@ class CallEngine:
         if notify:
             await self.signaling.send(Hangup(session_id=sid, reason=reason.value))
         now = self._clock()
+        self._finish_text(sid)
         event = self.machine.move(S.ENDED, reason=reason, ended_at=now)
         monitor, self._quality_monitor = self._quality_monitor, None
         quality = summary_json(monitor.summary()) if monitor is not None else None

@@ -93,6 +93,7 @@ class KioskApp:
         self.bridge.quality.connect(self.vm.apply_quality)
         self.bridge.devices.connect(self.vm.apply_devices)
         self.bridge.deviceCheck.connect(self.vm.apply_device_check)
+        self.bridge.text.connect(self.vm.apply_remote_text)
         self.vm.remoteSinkAttached.connect(self.bridge.remote.set_sink)
         self.vm.selfSinkAttached.connect(self.bridge.local.set_sink)
 
@@ -208,6 +209,9 @@ def run_kiosk(config, *, embedded_services: bool, windowed: bool = False,
         print("kiosk: no screen found (DISPLAY is not set). Start it on the kiosk's display, "
               "under xvfb-run, or try `kiosk demo --headless`.", file=sys.stderr)
         return EXIT_NO_SCREEN
+    # Qt's on-screen keyboard for the real-time text (Pinyin and English): chosen before the
+    # QGuiApplication exists, or Qt keeps the platform's input method
+    os.environ.setdefault("QT_IM_MODULE", "qtvirtualkeyboard")
     app = QGuiApplication.instance() or QGuiApplication(sys.argv[:1])
     app.setApplicationName("counter-kiosk")
     pick_font(app)

@@ -45,6 +45,7 @@ class CallBridge(QObject):
     sessionEvents = Signal(str, object)  # session id, list of (state, at)
     reportReady = Signal(int, object)  # request number, ReportData (or the exception)
     exported = Signal(int, object)  # request number, Path of the file written (or the exception)
+    text = Signal(str)  # the interpreter's real-time text so far ("" when the call ends)
 
     def __init__(self, thread: CallThread, engine: CallEngine, parent: Optional[QObject] = None,
                  pins: Optional[PinStore] = None) -> None:
@@ -60,6 +61,7 @@ class CallBridge(QObject):
         engine.on_link_change = self.linkChanged.emit
         engine.on_quality = self.quality.emit
         engine.on_devices = self.devices.emit
+        engine.on_text = self.text.emit
         engine.camera.subscribe(self.local.offer)
 
     def _on_event(self, event: CallEvent) -> None:
@@ -96,6 +98,12 @@ class CallBridge(QObject):
 
     def rate(self, session_id: str, level: Optional[int]):
         return self._submit(self._engine.rate(session_id, level), "rate")
+
+    def send_text(self, text: str):
+        return self._submit(self._engine.send_text(text), "real-time text")
+
+    def erase(self, count: int):
+        return self._submit(self._engine.erase(count), "real-time text erasure")
 
     def start_device_check(self):
         self.local.open()  # the camera's picture on the check screen

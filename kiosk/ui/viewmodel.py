@@ -7,13 +7,24 @@ is decided here, in Python, so it can be tested without QML.
 
 from __future__ import annotations
 
+import logging
 import time
 from datetime import datetime
+from pathlib import Path
 from typing import Optional, Protocol
 
-from PySide6.QtCore import Property, QObject, QTimer, Signal, Slot
+from PySide6.QtCore import Property, QObject, QStandardPaths, QTimer, Signal, Slot
 
 from kiosk.call.states import BEFORE_ANSWER, CallEvent, CallState, EndReason
+
+log = logging.getLogger("kiosk.ui.viewmodel")
+
+
+def pinyin_user_dictionary() -> Path:
+    """Where Qt Virtual Keyboard's Pinyin keeps the words a user chose."""
+    config = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.GenericConfigLocation)
+    return Path(config) / "qtvirtualkeyboard" / "pinyin" / "usr_dict.dat"
+
 
 # Screens, in the order a resident meets them.
 WELCOME, CONNECTING, CALL, RATING, NOTICE = "welcome", "connecting", "call", "rating", "notice"
@@ -46,6 +57,8 @@ class Commands(Protocol):
     def play_test_tone(self) -> None: ...
     def confirm_speaker(self, heard: bool) -> None: ...
     def recheck_dispatch(self) -> None: ...
+    def send_text(self, text: str) -> None: ...
+    def erase(self, count: int) -> None: ...
 
 
 class KioskViewModel(QObject):
@@ -55,6 +68,8 @@ class KioskViewModel(QObject):
     checkChanged = Signal()
     adminEntered = Signal()  # the admin area opened (its PIN pad first)
     adminLeft = Signal()  # back to Welcome: nothing of the admin area may stay
+    textChanged = Signal()  # real-time text: the panel, the mode or either side's text
+    textCleared = Signal()  # the call's text is gone (the screens and the keyboard forget it)
 
     def __init__(self, commands: Commands, location: str = "", rating_timeout_s: float = 20,
                  service_hours=None, categories: tuple[str, ...] = (), idle_timeout_s: float = 90,
@@ -77,6 +92,10 @@ class KioskViewModel(QObject):
         self._screen = WELCOME
         self._rated_session: Optional[str] = None
         self._countdown = 0
+        self._text_open = False
+        self._text_only = False
+        self._interpreter_text = ""
+        self._resident_text = ""
         self._tick = QTimer(self)
         self._tick.setInterval(1000)
         self._tick.timeout.connect(self._on_tick)
@@ -99,6 +118,7 @@ class KioskViewModel(QObject):
             self._screen = CALL
         elif state is CallState.ENDED:
             self._quality = None
+            self._clear_text()
             if event.answered:
                 self._screen = RATING
                 self._countdown = self._rating_timeout
@@ -386,7 +406,100 @@ class KioskViewModel(QObject):
         # Nothing of the last call stays on screen.
         self._event = CallEvent(state=CallState.IDLE)
         self._quality = None
+        self._clear_text()
         self.changed.emit()
+
+    # --- real-time text beside the video (T.140; TextPanel.qml) ----------------------------
+
+    def _get_text_open(self) -> bool:
+        return self._text_open
+
+    def _get_text_only(self) -> bool:
+        return self._text_open and self._text_only
+
+    def _get_interpreter_text(self) -> str:
+        return self._interpreter_text
+
+    def _get_resident_text(self) -> str:
+        return self._resident_text
+
+    textOpen = Property(bool, _get_text_open, notify=textChanged)
+    textOnly = Property(bool, _get_text_only, notify=textChanged)
+    interpreterText = Property(str, _get_interpreter_text, notify=textChanged)
+    residentText = Property(str, _get_resident_text, notify=textChanged)
+
+    @Slot()
+    def openText(self) -> None:
+        """The text button on the call screen: the text areas and the keyboard."""
+        if self._screen == CALL and not self._text_open:
+            self._text_open = True
+            self.textChanged.emit()
+
+    @Slot()
+    def closeText(self) -> None:
+        """Back to the full-size video (the text stays until the call ends)."""
+        if self._text_open:
+            self._text_open = self._text_only = False
+            self.textChanged.emit()
+
+    @Slot(bool)
+    def setTextOnly(self, on: bool) -> None:
+        """Text only: the text takes the screen (video failed, or the resident prefers it);
+        the call goes on as it was."""
+        if self._screen == CALL and (on != self._text_only or not self._text_open):
+            self._text_open = True
+            self._text_only = bool(on)
+            self.textChanged.emit()
+
+    @Slot(str)
+    def typeText(self, text: str) -> None:
+        """The resident's text area now holds ``text``: what changed at its end goes out
+        (T.140 can only add and erase at the end, so a change further back is erased to and
+        typed again)."""
+        if self._screen != CALL or text == self._resident_text:
+            return
+        before = self._resident_text
+        same = 0
+        for a, b in zip(before, text):
+            if a != b:
+                break
+            same += 1
+        erase, add = len(before) - same, text[same:]
+        self._resident_text = text
+        if erase:
+            self._commands.erase(erase)
+        if add:
+            self._commands.send_text(add)
+        self.textChanged.emit()
+
+    @Slot(str)
+    def apply_remote_text(self, text: str) -> None:
+        """The interpreter's whole text so far (from the engine; "" when the call ends)."""
+        if self._screen != CALL and text:
+            return  # late text of a call that has ended
+        if text != self._interpreter_text:
+            self._interpreter_text = text
+            self.textChanged.emit()
+
+    @Slot()
+    def forgetTyping(self) -> None:
+        """After every call (TextPanel.qml, after the keyboard's ``userDataReset``): the
+        on-screen keyboard's Pinyin keeps a user dictionary of the words chosen, always at
+        ``<config>/qtvirtualkeyboard/pinyin/usr_dict.dat`` (it does not follow
+        ``VirtualKeyboardSettings.userDataPath``): it is removed, so nothing typed stays."""
+        path = pinyin_user_dictionary()
+        try:
+            path.unlink(missing_ok=True)
+        except OSError as exc:
+            log.warning("the on-screen keyboard's user dictionary could not be removed: %s", exc)
+
+    def _clear_text(self) -> None:
+        had = self._text_open or self._interpreter_text or self._resident_text
+        self._text_open = self._text_only = False
+        self._interpreter_text = self._resident_text = ""
+        if had:
+            self.textChanged.emit()
+        self.textCleared.emit()
 
     # --- video sinks registered by the QML VideoOutputs -----------------------------------
 

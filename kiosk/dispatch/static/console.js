@@ -8,6 +8,7 @@
 "use strict";
 
 import { DEFAULT_LANGUAGE, formatClock, formatDuration, getLanguage, has, setLanguage, t } from "./i18n.js";
+import { T140_PROTOCOL, T140Receiver, T140Sender, textChange } from "./text.js";
 
 const PROTOCOL_VERSION = 1;
 const RECONNECT_DELAYS_S = [0.5, 1, 2, 3, 5];
@@ -99,6 +100,7 @@ function render() {
   renderNotice();
   renderDesk();
   renderCall();
+  renderText();
   renderTitle();
 }
 
@@ -828,6 +830,7 @@ async function onOffer(msg) {
   pc.addEventListener("track", (event) => onRemoteTrack(call, event));
   pc.addEventListener("icecandidate", (event) => onLocalIce(call, event.candidate));
   pc.addEventListener("connectionstatechange", () => onPeerState(call, pc));
+  pc.addEventListener("datachannel", (event) => onTextChannel(call, event.channel));
   try {
     await pc.setRemoteDescription({ type: "offer", sdp: msg.sdp });
     call.remoteSet = true;
@@ -997,6 +1000,7 @@ function endCall(noticeKey) {
   io.fpsTimer = null;
   io.fpsLast = null;
   if (pc) pc.close();
+  clearText();
   const remote = $("remote-video");
   remote.pause();
   attachStream(remote, null);
@@ -1008,6 +1012,74 @@ function endCall(noticeKey) {
   if (state.presenceWanted === "away") stopMedia();
   refreshHistorySoon();
   requestAnimationFrame(() => { if (state.auth && !state.ring) $("presence-heading").focus(); });
+}
+
+// --- real-time text with the resident (T.140 over the kiosk's "t140" data channel) -------
+
+const rtt = {
+  sender: new T140Sender(),
+  receiver: new T140Receiver(),
+  channel: null,
+  typed: "", // what the text box held when it was last sent
+  composing: false, // an input method (e.g. Pinyin) is composing: wait for its result
+};
+
+function onTextChannel(call, channel) {
+  if (state.call !== call || channel.protocol !== T140_PROTOCOL) return;
+  rtt.channel = channel;
+  rtt.sender.attach(channel);
+  channel.addEventListener("message", (event) => {
+    if (rtt.channel !== channel) return;
+    rtt.receiver.feed(typeof event.data === "string" ? event.data : new TextDecoder().decode(event.data));
+    renderText();
+  });
+  channel.addEventListener("open", renderText);
+  channel.addEventListener("close", renderText);
+  renderText();
+}
+
+/** The interpreter typed or erased: the change at the end of the box goes out as T.140. */
+function onTextInput(event) {
+  if (event.isComposing || rtt.composing) return;
+  const value = $("text-local").value;
+  const change = textChange(rtt.typed, value);
+  rtt.typed = value;
+  if (!state.call) return;
+  if (change.erase) rtt.sender.erase(change.erase);
+  if (change.add) rtt.sender.add(change.add);
+}
+
+/** The call ended: nothing of the text stays on the screen or in memory. */
+function clearText() {
+  rtt.sender.reset();
+  rtt.receiver.reset();
+  rtt.channel = null;
+  rtt.typed = "";
+  rtt.composing = false;
+  $("text-local").value = "";
+  $("text-remote").textContent = "";
+  setText($("text-status"), "");
+}
+
+function renderText() {
+  if (!state.call) return;
+  const remote = $("text-remote");
+  const text = rtt.receiver.text;
+  if (remote.textContent !== text) {
+    remote.textContent = text;
+    remote.scrollTop = remote.scrollHeight;
+  }
+  const open = rtt.channel !== null && rtt.channel.readyState === "open";
+  const status = open ? ""
+    : rtt.channel === null && state.call.phase === "connected" ? t("text_unavailable") : t("text_waiting");
+  setText($("text-status"), status);
+}
+
+function wireText() {
+  const box = $("text-local");
+  box.addEventListener("compositionstart", () => { rtt.composing = true; });
+  box.addEventListener("compositionend", (event) => { rtt.composing = false; onTextInput(event); });
+  box.addEventListener("input", onTextInput);
 }
 
 // --- read-only hooks for tests -----------------------------------------------------------
@@ -1044,6 +1116,7 @@ async function stats() {
 window.consoleDebug = Object.freeze({
   get pc() { return io.pc; },
   get state() { return snapshot(); },
+  get text() { return { sent: rtt.sender.sent, received: rtt.receiver.received, open: rtt.channel?.readyState === "open" }; },
   stats,
 });
 
@@ -1087,6 +1160,7 @@ function wire() {
   });
   window.addEventListener("beforeunload", () => disconnect());
   setInterval(render, TICK_MS); // counters: waited, time left, call time, wrap-up
+  wireText();
 }
 
 function start() {

@@ -99,6 +99,10 @@ const STRINGS = {
     camera_stop: "关闭摄像头",
     camera_start: "打开摄像头",
     hangup: "结束通话",
+    text_remote_heading: "居民输入的文字",
+    text_local_heading: "您输入的文字（居民实时看到）",
+    text_waiting: "等待文字通道…",
+    text_unavailable: "居民一方暂不能收发文字。",
 
     // what just happened
     notice_dismiss: "知道了",
@@ -233,6 +237,10 @@ const STRINGS = {
     camera_stop: "Turn camera off",
     camera_start: "Turn camera on",
     hangup: "End call",
+    text_remote_heading: "Resident's text",
+    text_local_heading: "Your text (the resident sees it as you type)",
+    text_waiting: "Waiting for the text channel…",
+    text_unavailable: "Text is not available with this kiosk.",
 
     notice_dismiss: "OK",
     ended_by_me: "The call has ended.",

@@ -15,10 +15,21 @@ Rectangle {
         return m + ":" + (r < 10 ? "0" : "") + r
     }
 
+    // where the video goes: the whole screen, or beside (or above, on a tall screen) the text
+    Item {
+        id: videoArea
+        readonly property bool tall: screen.height > screen.width
+        readonly property real share: !kiosk.textOpen ? 1 : kiosk.textOnly ? 0.28 : 0.42
+        anchors { left: parent.left; top: parent.top }
+        width: tall ? parent.width : parent.width * share
+        height: tall ? parent.height * share : parent.height
+    }
+
     VideoOutput {
         id: remote
         objectName: "remoteVideo"
-        anchors.fill: parent
+        anchors.fill: videoArea
+        visible: !kiosk.textOnly
         fillMode: VideoOutput.PreserveAspectFit
         Component.onCompleted: kiosk.attachRemoteSink(remote.videoSink)
         Accessible.role: Accessible.Animation
@@ -46,8 +57,8 @@ Rectangle {
     // the resident's own picture
     Rectangle {
         objectName: "selfViewFrame"
-        anchors { right: parent.right; top: parent.top; margins: 24 * screen.u }
-        width: Math.max(200, parent.width * 0.22)
+        anchors { right: videoArea.right; top: videoArea.top; margins: 24 * screen.u }
+        width: Math.max(160, Math.min(videoArea.width * (kiosk.textOpen ? 0.26 : 0.22), parent.width * 0.22))
         height: width * 3 / 4 + selfLabel.height
         color: Theme.background
         border.color: Theme.text
@@ -152,7 +163,8 @@ Rectangle {
     Rectangle {
         objectName: "lowFrameRateNote"
         visible: kiosk.lowFrameRate && !kiosk.reconnecting
-        anchors { horizontalCenter: parent.horizontalCenter; top: parent.top; topMargin: 24 * screen.u }
+        anchors { horizontalCenter: videoArea.horizontalCenter; top: parent.top
+                  topMargin: (kiosk.textOpen && !videoArea.tall ? 170 : 24) * screen.u }
         width: Math.min(parent.width * 0.5, lowText.implicitWidth + 48 * screen.u)
         height: lowText.implicitHeight + 16 * screen.u
         radius: height / 2
@@ -173,8 +185,8 @@ Rectangle {
     Rectangle {
         objectName: "reconnectingBanner"
         visible: kiosk.reconnecting
-        anchors.centerIn: parent
-        width: Math.min(parent.width * 0.8, reconnectText.implicitWidth + 80 * screen.u)
+        anchors.centerIn: videoArea
+        width: Math.min(videoArea.width * 0.9, reconnectText.implicitWidth + 80 * screen.u)
         height: reconnectText.implicitHeight + 40 * screen.u
         radius: Theme.radius * screen.u
         color: Theme.overlay
@@ -190,11 +202,34 @@ Rectangle {
         }
     }
 
+    // real-time text: the interpreter's and the resident's, with the on-screen keyboard
+    TextPanel {
+        id: textPanel
+        u: screen.u
+        anchors {
+            right: parent.right; bottom: parent.bottom
+            left: videoArea.tall ? parent.left : videoArea.right
+            top: videoArea.tall ? videoArea.bottom : parent.top
+        }
+    }
+
+    BigButton {
+        objectName: "textButton"
+        u: screen.u
+        visible: !kiosk.textOpen
+        anchors { bottom: parent.bottom; left: parent.left; margins: 32 * screen.u }
+        baseColor: Theme.neutral
+        textColor: Theme.neutralText
+        icon: "document"
+        text: qsTr("Text")
+        onActivated: kiosk.openText()
+    }
+
     BigButton {
         objectName: "hangUpButton"
         u: screen.u
-        anchors { bottom: parent.bottom; horizontalCenter: parent.horizontalCenter; bottomMargin: 32 * screen.u }
-        width: Math.min(parent.width - 2 * Theme.margin * screen.u, 360 * screen.u)
+        anchors { bottom: videoArea.bottom; horizontalCenter: videoArea.horizontalCenter; bottomMargin: 32 * screen.u }
+        width: Math.min(videoArea.width - 2 * Theme.margin * screen.u, 360 * screen.u)
         baseColor: Theme.danger
         textColor: Theme.dangerText
         icon: "hang-up"

@@ -1,0 +1,172 @@
+import QtQuick
+import QtQuick.VirtualKeyboard
+import QtQuick.VirtualKeyboard.Settings
+
+// Real-time text beside the video: what the interpreter types (top, dark) and what the resident
+// types (below, light), letter by letter both ways, with Qt's on-screen keyboard (Pinyin and
+// English) under them. The video stays beside it; "text only" gives the text the screen.
+// Nothing of the text stays when the call ends (kiosk.textCleared).
+Rectangle {
+    id: panel
+    objectName: "textPanel"
+    property real u: 1
+    readonly property bool open: kiosk.textOpen
+    // the keyboard's language follows the screen's; the language key switches it
+    readonly property string keyboardLocale: Qt.uiLanguage.indexOf("en") === 0 ? "en_US" : "zh_CN"
+    readonly property real gap: 16 * u
+    readonly property alias keyboard: keyboard
+    readonly property alias residentField: residentField
+    color: Theme.background
+    visible: open
+
+    function applyKeyboardLocale() {
+        VirtualKeyboardSettings.locale = panel.keyboardLocale
+    }
+    onKeyboardLocaleChanged: applyKeyboardLocale()
+
+    Component.onCompleted: {
+        VirtualKeyboardSettings.activeLocales = ["zh_CN", "en_US"]
+        applyKeyboardLocale()
+    }
+    onOpenChanged: if (open) residentField.forceActiveFocus()
+
+    Connections {
+        target: kiosk
+        function onTextChanged() {
+            if (residentField.text !== kiosk.residentText)
+                residentField.text = kiosk.residentText
+        }
+        function onTextCleared() {
+            Qt.inputMethod.reset()  // a half-composed Pinyin syllable goes too
+            residentField.clear()
+            residentField.focus = false
+            VirtualKeyboardSettings.userDataReset()
+            kiosk.forgetTyping()
+        }
+    }
+
+    // --- the mode buttons -------------------------------------------------------------------
+    Row {
+        id: header
+        anchors { top: parent.top; right: parent.right; topMargin: panel.gap; rightMargin: panel.gap }
+        spacing: panel.gap
+        BigButton {
+            objectName: "textOnlyButton"
+            u: panel.u * 0.7
+            baseColor: Theme.neutral
+            textColor: Theme.neutralText
+            text: kiosk.textOnly ? qsTr("Show video") : qsTr("Text only")
+            onActivated: kiosk.setTextOnly(!kiosk.textOnly)
+        }
+        BigButton {
+            objectName: "closeTextButton"
+            u: panel.u * 0.7
+            baseColor: Theme.neutral
+            textColor: Theme.neutralText
+            text: qsTr("Hide text")
+            onActivated: kiosk.closeText()
+        }
+    }
+
+    // --- the interpreter's text -------------------------------------------------------------
+    Text {
+        id: interpreterLabel
+        anchors { left: parent.left; top: parent.top; leftMargin: panel.gap; topMargin: panel.gap }
+        height: header.height
+        width: parent.width - header.width - 3 * panel.gap
+        verticalAlignment: Text.AlignVCenter
+        text: qsTr("Interpreter writes:")
+        color: Theme.text
+        font.pixelSize: Theme.bodySize * panel.u
+        font.bold: true
+        elide: Text.ElideRight
+    }
+    Rectangle {
+        id: interpreterBox
+        anchors { left: parent.left; right: parent.right; top: interpreterLabel.bottom; margins: panel.gap }
+        height: (keyboard.y - interpreterLabel.y - interpreterLabel.height - residentLabel.height - 4 * panel.gap) * 0.55
+        color: Theme.panel
+        border.color: Theme.text
+        border.width: Math.max(2, 3 * panel.u)
+        radius: 12 * panel.u
+        Accessible.role: Accessible.StaticText
+        Accessible.name: interpreterLabel.text + " " + interpreterText.text
+        Flickable {
+            id: interpreterFlick
+            anchors { fill: parent; margins: 14 * panel.u }
+            clip: true
+            contentWidth: width
+            contentHeight: interpreterText.implicitHeight
+            // the newest line is always in view
+            contentY: Math.max(0, contentHeight - height)
+            Text {
+                id: interpreterText
+                objectName: "interpreterText"
+                width: interpreterFlick.width
+                text: kiosk.interpreterText
+                color: Theme.text
+                font.pixelSize: Theme.bodySize * 1.15 * panel.u
+                wrapMode: Text.Wrap
+                textFormat: Text.PlainText
+            }
+        }
+    }
+
+    // --- the resident's own text ------------------------------------------------------------
+    Text {
+        id: residentLabel
+        anchors { left: parent.left; top: interpreterBox.bottom; leftMargin: panel.gap; topMargin: panel.gap }
+        width: parent.width - 2 * panel.gap
+        text: qsTr("You write (the interpreter sees each letter):")
+        color: Theme.text
+        font.pixelSize: Theme.smallSize * panel.u
+        font.bold: true
+        elide: Text.ElideRight
+    }
+    Rectangle {
+        id: residentBox
+        anchors { left: parent.left; right: parent.right; top: residentLabel.bottom; bottom: keyboard.top
+                  margins: panel.gap }
+        color: Theme.neutral
+        border.color: residentField.activeFocus ? Theme.primary : Theme.text
+        border.width: Math.max(3, 5 * panel.u)
+        radius: 12 * panel.u
+        Flickable {
+            id: residentFlick
+            anchors { fill: parent; margins: 14 * panel.u }
+            clip: true
+            contentWidth: width
+            contentHeight: residentField.implicitHeight
+            contentY: Math.max(0, contentHeight - height)
+            TextEdit {
+                id: residentField
+                objectName: "residentText"
+                width: residentFlick.width
+                color: Theme.neutralText
+                font.pixelSize: Theme.bodySize * 1.15 * panel.u
+                wrapMode: TextEdit.Wrap
+                textFormat: TextEdit.PlainText
+                inputMethodHints: Qt.ImhNoPredictiveText
+                Accessible.role: Accessible.EditableText
+                Accessible.name: residentLabel.text
+                onTextChanged: if (text !== kiosk.residentText) kiosk.typeText(text)
+                // T.140 adds and erases at the end: the caret stays there
+                onCursorPositionChanged: if (cursorPosition !== length && !inputMethodComposing)
+                                             cursorPosition = length
+            }
+        }
+        MouseArea {
+            anchors.fill: parent
+            onPressed: (mouse) => { residentField.forceActiveFocus(); Qt.inputMethod.show(); mouse.accepted = false }
+        }
+    }
+
+    // --- the on-screen keyboard -------------------------------------------------------------
+    InputPanel {
+        id: keyboard
+        objectName: "keyboard"
+        // never so wide that it is too tall: the text keeps most of the height
+        width: Math.min(parent.width, parent.height * 1.1)
+        anchors { horizontalCenter: parent.horizontalCenter; bottom: parent.bottom }
+    }
+}
