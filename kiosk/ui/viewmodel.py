@@ -8,7 +8,7 @@ is decided here, in Python, so it can be tested without QML.
 from __future__ import annotations
 
 import time
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Optional, Protocol
 
 from PySide6.QtCore import Property, QObject, QTimer, Signal, Slot
@@ -22,6 +22,9 @@ ADMIN = "admin"  # behind a hidden gesture and a PIN: usage log, reports, device
 DEVICE_CHECK = "devicecheck"  # for technicians
 # Screens the engine's own late return to idle must not take away.
 KEEP_ON_IDLE = (RATING, NOTICE, DEVICE_CHECK, STAFF, ADMIN)
+# Screens that go back to Welcome after idle_timeout_s without a touch (a call in progress is
+# never cut short: the resident signs and does not touch the screen).
+LEAVE_WHEN_IDLE = (RATING, NOTICE, DEVICE_CHECK, STAFF, ADMIN)
 
 # End reasons that need explaining to the resident; others go straight back to Welcome.
 NOTICE_REASONS = {
@@ -55,6 +58,8 @@ class KioskViewModel(QObject):
     checkChanged = Signal()
     adminEntered = Signal()  # the admin area opened (its PIN pad first)
     adminLeft = Signal()  # back to Welcome: nothing of the admin area may stay
+    hoursChanged = Signal()  # the service opened or closed, or the next opening moved
+    idleReturn = Signal()  # nobody touched the screen for idle_timeout_s: back to Welcome
 
     def __init__(self, commands: Commands, location: str = "", rating_timeout_s: float = 20,
                  service_hours=None, categories: tuple[str, ...] = (), idle_timeout_s: float = 90,
@@ -77,6 +82,9 @@ class KioskViewModel(QObject):
         self._screen = WELCOME
         self._rated_session: Optional[str] = None
         self._countdown = 0
+        self.clock = lambda: datetime.now(timezone.utc)  # the hours' clock (tests set their own)
+        self._hours: tuple = (False, None, None)  # (closed now, next opening local, today)
+        self.refreshHours()
         self._tick = QTimer(self)
         self._tick.setInterval(1000)
         self._tick.timeout.connect(self._on_tick)
@@ -110,12 +118,9 @@ class KioskViewModel(QObject):
         self.changed.emit()
 
     def _on_tick(self) -> None:
-        if self._screen in (STAFF, ADMIN) and time.monotonic() - self._last_touch > self.idle_timeout_s:
-            # nobody is at the staff panel or the admin area any more: the resident's screen
-            if self._screen == ADMIN:
-                self.closeAdmin()
-            else:
-                self.closeStaffPanel()
+        self.refreshHours()
+        if self._screen in LEAVE_WHEN_IDLE and time.monotonic() - self._last_touch > self.idle_timeout_s:
+            self.returnWhenIdle()
             return
         if self._screen in (RATING, NOTICE):
             self._countdown -= 1
@@ -191,6 +196,81 @@ class KioskViewModel(QObject):
 
     def _get_categories(self) -> list:
         return list(self._categories)
+
+    # --- idle and attract ----------------------------------------------------------------------
+
+    @Slot()
+    def returnWhenIdle(self) -> None:
+        """Nobody is in front of the kiosk any more: back to Welcome from wherever a resident,
+        the staff or a technician left it (not from a call in progress), and nothing of what
+        they saw stays: the call's figures, the rating, the admin area's PIN, log filters and
+        details, the device check."""
+        if self._screen not in LEAVE_WHEN_IDLE:
+            return
+        if self._screen == RATING:
+            self.skipRating()
+        elif self._screen == NOTICE:
+            self.dismissNotice()
+        elif self._screen == STAFF:
+            self.closeStaffPanel()
+        elif self._screen == DEVICE_CHECK:
+            self._check_from = WELCOME
+            self.closeDeviceCheck()
+            self.adminLeft.emit()  # it may have been opened from the admin area
+        elif self._screen == ADMIN:
+            self.closeAdmin()
+        self.idleReturn.emit()
+
+    # --- service hours on Welcome ----------------------------------------------------------------
+
+    @Slot()
+    def refreshHours(self) -> None:
+        """Is the service closed now, and when does it open next (checked every second)."""
+        hours = self._service_hours
+        if hours is None:
+            state: tuple = (False, None, None)
+        else:
+            now = self.clock()
+            closed = not hours.is_open(now)
+            opening = hours.next_opening(now) if closed else None
+            # today's date too: "tomorrow" becomes "today" at midnight
+            state = (closed, opening.astimezone(hours.zone) if opening else None,
+                     now.astimezone(hours.zone).date())
+        if state != self._hours:
+            self._hours = state
+            self.hoursChanged.emit()
+
+    def _get_out_of_hours(self) -> bool:
+        return self._hours[0]
+
+    def _get_opens_at(self) -> str:
+        """The next opening's time of day, "08:30" ("" when closed for good)."""
+        return self._hours[1].strftime("%H:%M") if self._hours[1] else ""
+
+    def _get_opens_date(self) -> str:
+        """The next opening's date, "11-24" (numbers only: no words to translate)."""
+        return self._hours[1].strftime("%m-%d") if self._hours[1] else ""
+
+    def _get_opens_in_days(self) -> int:
+        """0 = later today, 1 = tomorrow, …; -1 when no opening is configured."""
+        closed, opening, today = self._hours
+        return (opening.date() - today).days if opening else -1
+
+    def _get_opens_weekday(self) -> int:
+        """1 = Monday … 7 = Sunday (ISO), -1 when unknown; the QML names the day."""
+        return self._hours[1].isoweekday() if self._hours[1] else -1
+
+    def _get_alternatives(self) -> list:
+        hours = self._service_hours
+        alternatives = getattr(hours, "alternatives", ()) if hours is not None else ()
+        return [{"kind": a.kind, "value": a.value} for a in alternatives]
+
+    outOfHours = Property(bool, _get_out_of_hours, notify=hoursChanged)
+    opensAt = Property(str, _get_opens_at, notify=hoursChanged)
+    opensDate = Property(str, _get_opens_date, notify=hoursChanged)
+    opensInDays = Property(int, _get_opens_in_days, notify=hoursChanged)
+    opensWeekday = Property(int, _get_opens_weekday, notify=hoursChanged)
+    alternatives = Property(list, _get_alternatives, constant=True)
 
     # --- the device check (technicians) -----------------------------------------------------
 
