@@ -177,8 +177,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     log.info("restart rule from %s: Restart=%s RestartSec=%.1fs, at most %d starts in %.0f s",
              args.unit, rule.restart, rule.restart_sec, rule.limit_burst, rule.limit_interval_s)
     supervisor = Supervisor(command, rule)
-    for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
-        signal.signal(sig, supervisor.stop)
+    for name in ("SIGTERM", "SIGINT", "SIGHUP", "SIGBREAK"):  # SIGHUP: POSIX; SIGBREAK: Windows
+        if hasattr(signal, name):
+            signal.signal(getattr(signal, name), supervisor.stop)
     return supervisor.run()
 
 
