@@ -86,6 +86,9 @@ def _parser() -> argparse.ArgumentParser:
                      help="a normal window that closes normally, not kiosk mode (for setting up)")
     run.add_argument("--device-check", action="store_true",
                      help="open on the technicians' device check screen")
+    run.add_argument("--standby", action="store_true",
+                     help="load everything, then wait for a line on standard input before starting "
+                          "(scripts/kiosk_supervisor.py keeps one ready for a fast restart)")
 
     disp = common(sub.add_parser("dispatch", help="run the dispatch service"))
     disp.add_argument("--host")
@@ -163,6 +166,11 @@ def _cmd_demo(config: Config, args) -> int:
 
 
 def _cmd_run(config: Config, args) -> int:
+    if args.standby:
+        from kiosk.ui.app import wait_as_standby
+
+        if not wait_as_standby():
+            return 0
     from kiosk.ui.app import run_kiosk
 
     return run_kiosk(config, embedded_services=config.dispatch.embedded, windowed=args.windowed,

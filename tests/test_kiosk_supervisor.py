@@ -1,7 +1,9 @@
 """``kiosk run`` as the counter runs it: one instance only, and back on the Welcome screen
-within 3 s after SIGKILL under the systemd unit's restart rule (applied by
-scripts/kiosk_supervisor.py, since systemd cannot run in this container). "On Welcome" is what
-the kiosk itself writes to status.json in its data folder once a frame of Welcome is drawn."""
+within 3 s after SIGKILL under the systemd unit's restart rule. The unit runs
+scripts/kiosk_supervisor.py, which applies that rule to the kiosk; systemd itself cannot run in
+this container, so the test runs the unit's ExecStart line (the supervisor and its flags) with
+this checkout's paths. "On Welcome" is what the kiosk itself writes to status.json in its data
+folder once a frame of Welcome is drawn."""
 
 from __future__ import annotations
 
@@ -71,9 +73,22 @@ def stop(proc: subprocess.Popen, timeout: float = 30) -> int:
         raise
 
 
+def unit_supervisor_flags() -> list[str]:
+    """The supervisor's flags in the unit's ExecStart (between the script and ``--``), with
+    the unit file's own path replaced by this checkout's."""
+    line = next(l for l in UNIT.read_text().splitlines() if l.startswith("ExecStart="))
+    words = line.split("=", 1)[1].split()
+    script = next(i for i, w in enumerate(words) if w.endswith("/scripts/kiosk_supervisor.py"))
+    flags = words[script + 1:words.index("--")]
+    if "--unit" in flags:
+        flags[flags.index("--unit") + 1] = str(UNIT)
+    return flags
+
+
 def test_the_unit_restarts_always_within_a_second_and_not_on_purpose():
     text = UNIT.read_text(encoding="utf-8")
     assert "WantedBy=graphical-session.target" in text and "ExecStart=" in text
+    assert "--standby" in unit_supervisor_flags() and "NotifyAccess=all" in text
     rule = read_rule(UNIT)
     assert rule.restart == "always" and rule.restart_sec <= 1.0
     assert {2, 4, 10} <= rule.prevent  # broken config, second instance, left on purpose
@@ -83,10 +98,10 @@ def test_the_unit_restarts_always_within_a_second_and_not_on_purpose():
     assert seconds("500ms") == 0.5 and seconds("1s 500ms") == 1.5 and seconds("2min") == 120
 
 
-def _supervise(tmp_path, code: str, unit_text: str) -> tuple[int, str]:
+def _supervise(tmp_path, code: str, unit_text: str, *flags: str) -> tuple[int, str]:
     unit = tmp_path / "test.service"
     unit.write_text(unit_text)
-    proc = subprocess.run([sys.executable, str(SUPERVISOR), "--unit", str(unit), "--",
+    proc = subprocess.run([sys.executable, str(SUPERVISOR), "--unit", str(unit), *flags, "--",
                            sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     return proc.returncode, proc.stderr
 
@@ -94,9 +109,12 @@ def _supervise(tmp_path, code: str, unit_text: str) -> tuple[int, str]:
 def test_supervisor_follows_the_rule_for_exits_and_crash_loops(tmp_path):
     unit = ("[Unit]\nStartLimitIntervalSec=60\nStartLimitBurst=3\n[Service]\nRestart=always\n"
             "RestartSec=100ms\nRestartPreventExitStatus=2 4 10\nSuccessExitStatus=10\n")
-    # left on purpose: not started again, and a success
+    # left on purpose: not started again; the code passed on (systemd leaves 10 alone too), or
+    # mapped for launchd, which only knows "0 = do not restart"
     code, err = _supervise(tmp_path, "import sys; sys.exit(10)", unit)
-    assert code == 0 and err.count("kiosk started (pid") == 1 and "not restarted" in err
+    assert code == 10 and err.count("kiosk started (pid") == 1 and "not restarted" in err
+    code, err = _supervise(tmp_path, "import sys; sys.exit(10)", unit, "--map-exit", "10=0")
+    assert code == 0
     # a broken configuration: not started again, its exit code passed on
     code, err = _supervise(tmp_path, "import sys; sys.exit(2)", unit)
     assert code == 2 and err.count("kiosk started (pid") == 1
@@ -126,20 +144,29 @@ def test_a_second_kiosk_refuses_to_start_with_a_clear_message(demo_config):
     finally:
         assert stop(first) == 0
     assert not (config.data_path / "kiosk.lock").exists()
+    assert status(config)["screen"] == "stopped"
 
 
 @pytest.mark.slow
 def test_after_sigkill_the_kiosk_is_back_on_welcome_within_3_s(demo_config, tmp_path):
     config = demo_config(simulator={"interpreters": 0})
     log_path = tmp_path / "supervisor.log"
+    flags = unit_supervisor_flags()
+    if "--standby" in flags:
+        flags += ["--standby-delay", "0"]  # the standby at once (the unit waits 5 s at boot)
     with open(log_path, "w") as log:
-        supervisor = subprocess.Popen([sys.executable, str(SUPERVISOR), "--unit", str(UNIT), "--",
+        supervisor = subprocess.Popen([sys.executable, str(SUPERVISOR), *flags, "--",
                                        *kiosk_run(config)], cwd=ROOT, env=env(), stdout=log, stderr=log)
     try:
         current = wait_for_welcome(config)
         assert parent_of(current["pid"]) == supervisor.pid
         times = []
-        for _ in range(2):
+        for round_ in range(2):
+            if "--standby" in flags:  # a standby loaded and waiting: what the restart uses
+                deadline = time.monotonic() + 60
+                while log_path.read_text().count("standby: loaded") <= round_:
+                    assert time.monotonic() < deadline, log_path.read_text()[-3000:]
+                    time.sleep(0.1)
             old = current["pid"]
             killed_at = time.monotonic()
             os.kill(old, signal.SIGKILL)
@@ -153,5 +180,7 @@ def test_after_sigkill_the_kiosk_is_back_on_welcome_within_3_s(demo_config, tmp_
     text = log_path.read_text()
     assert code == 0, text[-3000:]
     assert text.count("kiosk died (killed by signal 9)") == 2
+    if "--standby" in flags:
+        assert text.count("kiosk started from the standby") == 2
     assert "kiosk stopped" in text  # SIGTERM to the supervisor ends the kiosk cleanly
     assert not (config.data_path / "kiosk.lock").exists()

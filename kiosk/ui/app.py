@@ -200,8 +200,17 @@ class StatusFile:
             self._screen = self._vm.screen
             self._write()
 
+    def stopped(self) -> None:
+        """The kiosk has ended cleanly: no screen any more."""
+        try:
+            self._vm.changed.disconnect(self._update)
+        except (RuntimeError, TypeError):  # the view-model is already gone
+            pass
+        self._screen = "stopped"
+        self._write()
+
     def _write(self) -> None:
-        data = {"pid": os.getpid(), "screen": self._vm.screen, "drawn": self._drawn,
+        data = {"pid": os.getpid(), "screen": self._screen or self._vm.screen, "drawn": self._drawn,
                 "kiosk_mode": self._kiosk_mode, "started_at": self._started, "updated_at": time.time()}
         tmp = self.path.with_name(self.path.name + ".tmp")
         try:
@@ -396,6 +405,23 @@ def _has_screen() -> bool:
     return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
 
 
+def wait_as_standby() -> bool:
+    """``kiosk run --standby``: Python, Qt and the call engine are loaded (importing this module
+    did that), the application and its fonts are made; then wait for the supervisor's line on
+    standard input. False when the supervisor went away instead (end quietly)."""
+    if _has_screen():
+        app = QGuiApplication.instance() or QGuiApplication(sys.argv[:1])
+        app.setApplicationName("counter-kiosk")
+        pick_font(app)
+    log.info("standby: loaded, waiting for the word to start")
+    line = sys.stdin.readline()
+    if not line:
+        log.info("standby: the supervisor has gone; ending")
+        return False
+    log.info("standby: starting")
+    return True
+
+
 def run_kiosk(config, *, embedded_services: bool, windowed: bool = False,
               screenshot: Optional[Path] = None, device_check: bool = False,
               kiosk_mode: bool = False) -> int:
@@ -458,6 +484,6 @@ def _run_locked(config, *, embedded_services: bool, windowed: bool, screenshot: 
         QTimer.singleShot(1500, grab)
     code = app.exec()
     kiosk_app.shutdown()
-    del status
+    status.stopped()
     log.info("kiosk stopped")
     return code
