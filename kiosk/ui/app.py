@@ -13,6 +13,7 @@ import signal
 import socket
 import sys
 import time
+from collections import deque
 from pathlib import Path
 from typing import Callable, Optional
 
@@ -78,7 +79,7 @@ class KioskGuard(QObject):
         super().__init__(window)
         self.window = window
         self.leaving = False
-        self.refused: list[str] = []  # what was refused, newest last (tests and the log read it)
+        self.refused: deque[str] = deque(maxlen=100)  # what was refused lately, newest last
         self._may_use_exit_keys = may_use_exit_keys
         self._on_leave = on_leave
         self._exit_key = None
