@@ -160,7 +160,7 @@ Item {
             horizontalAlignment: Text.AlignHCenter
             wrapMode: Text.WordWrap
             // room for the longest caption, so the card does not jump between steps
-            height: Math.max(implicitHeight, font.pixelSize * 1.4 * 3)
+            height: Math.max(implicitHeight, font.pixelSize * 1.5 * 3)
         }
         // where in the sequence we are: the current dot is larger and filled
         Row {
