@@ -291,6 +291,28 @@ def test_idle_rule_leaves_every_screen_but_a_call(qtbot):
     assert vm.screen == "welcome" and vm.endReason == "" and left == ["welcome"]
 
 
+def test_a_call_ended_after_long_silence_still_shows_its_rating(qtbot):
+    """Nobody touches the screen during a call; when the interpreter ends it, the idle time
+    starts then, not at the tap that began the call."""
+    import time
+
+    from kiosk.call.states import CallEvent, CallState, EndReason
+    from kiosk.ui.viewmodel import KioskViewModel
+
+    class Commands:
+        def __getattr__(self, name):
+            return lambda *a, **k: None
+
+    vm = KioskViewModel(Commands(), idle_timeout_s=60, rating_timeout_s=300)
+    vm.apply_event(CallEvent(state=CallState.CONNECTED, session_id="s1", connected_at=1.0))
+    vm._last_touch = time.monotonic() - 600  # ten minutes of signing, no touch
+    vm.apply_event(CallEvent(state=CallState.ENDED, session_id="s1", connected_at=1.0, answered_at=1.0,
+                             reason=EndReason.COMPLETED))
+    assert vm.screen == "rating"
+    vm._on_tick()
+    assert vm.screen == "rating"
+
+
 # --- out of hours -----------------------------------------------------------------------------
 
 HOURS = {"timezone": "Asia/Shanghai", "mon": "08:30-12:00, 13:30-17:30", "tue": "08:30-17:30",

@@ -95,6 +95,7 @@ class KioskViewModel(QObject):
     @Slot(object)
     def apply_event(self, event: CallEvent) -> None:
         self._event = event
+        shown = self._screen
         state = event.state
         if state is CallState.IDLE:
             # the engine's own return to idle (after a rating) comes late: it must not take
@@ -115,6 +116,10 @@ class KioskViewModel(QObject):
                 self._countdown = NOTICE_SECONDS
             else:
                 self._screen = WELCOME
+        if self._screen != shown:
+            # idle time counts from the screen's arrival too: a call the interpreter ended
+            # after minutes without a touch still gets its rating screen
+            self._last_touch = time.monotonic()
         self.changed.emit()
 
     def _on_tick(self) -> None:
@@ -280,6 +285,7 @@ class KioskViewModel(QObject):
         if self._screen not in (WELCOME, ADMIN) or self._event.state not in (CallState.IDLE, CallState.ENDED):
             return
         self._check_from = self._screen
+        self._last_touch = time.monotonic()
         self._screen = DEVICE_CHECK
         if "check" in self._self_sinks:
             self.selfSinkAttached.emit(self._self_sinks["check"])
