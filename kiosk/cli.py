@@ -2,7 +2,8 @@
 
   kiosk demo        the kiosk window with embedded dispatch and a simulated interpreter
   kiosk demo --headless --calls 3   real calls without a screen; prints the session records
-  kiosk run         the kiosk window against the dispatch service in config.yaml
+  kiosk run         the kiosk in kiosk mode (full screen, cannot be closed; leave through the
+                    admin area) against the dispatch service in config.yaml
   kiosk dispatch    the dispatch service
   kiosk simulate    simulated interpreters logged in to a dispatch service
   kiosk accounts    add, disable and list interpreter and kiosk accounts of dispatch
@@ -73,15 +74,21 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--call-seconds", type=float, default=3.0)
     demo.add_argument("--data-dir", help="where the session log is kept (overrides the configuration)")
     demo.add_argument("--windowed", action="store_true", help="a normal window instead of full screen")
+    demo.add_argument("--kiosk", action="store_true",
+                      help="kiosk mode as `kiosk run` has it: no closing, leave via the admin area")
     demo.add_argument("--screenshot", type=Path, help="save the window to this PNG after start-up and quit")
     demo.add_argument("--device-check", action="store_true",
                       help="open on the technicians' device check screen")
 
     run = common(sub.add_parser("run", help="the kiosk against the configured dispatch service"))
     run.add_argument("--data-dir")
-    run.add_argument("--windowed", action="store_true")
+    run.add_argument("--windowed", action="store_true",
+                     help="a normal window that closes normally, not kiosk mode (for setting up)")
     run.add_argument("--device-check", action="store_true",
                      help="open on the technicians' device check screen")
+    run.add_argument("--standby", action="store_true",
+                     help="load everything, then wait for a line on standard input before starting "
+                          "(scripts/kiosk_supervisor.py keeps one ready for a fast restart)")
 
     disp = common(sub.add_parser("dispatch", help="run the dispatch service"))
     disp.add_argument("--host")
@@ -155,14 +162,19 @@ def _cmd_demo(config: Config, args) -> int:
     from kiosk.ui.app import run_kiosk
 
     return run_kiosk(config, embedded_services=True, windowed=args.windowed, screenshot=args.screenshot,
-                     device_check=args.device_check)
+                     device_check=args.device_check, kiosk_mode=args.kiosk)
 
 
 def _cmd_run(config: Config, args) -> int:
+    if args.standby:
+        from kiosk.ui.app import wait_as_standby
+
+        if not wait_as_standby():
+            return 0
     from kiosk.ui.app import run_kiosk
 
     return run_kiosk(config, embedded_services=config.dispatch.embedded, windowed=args.windowed,
-                     device_check=args.device_check)
+                     device_check=args.device_check, kiosk_mode=not args.windowed)
 
 
 def _cmd_dispatch(config: Config, args) -> int:

@@ -52,6 +52,18 @@ def _range(lo, hi, kind="a number"):
 _ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 _DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _SPAN = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*$")
+# a key combination such as "Ctrl+Alt+Shift+F12": at least two modifiers and one key, so that
+# nobody presses it by chance on a keyboard left at the counter
+_MODIFIERS = ("ctrl", "alt", "shift", "meta")
+_KEY = re.compile(r"^(F([1-9]|1[0-9]|2[0-4])|[A-Z0-9]|Home|End|Insert|Delete|Pause|Print|Backspace|Tab)$",
+                  re.IGNORECASE)
+
+
+def key_combination_ok(text: str) -> bool:
+    parts = [p.strip() for p in text.split("+")]
+    *mods, key = parts
+    return (len(mods) >= 2 and len({m.lower() for m in mods}) == len(mods)
+            and all(m.lower() in _MODIFIERS for m in mods) and bool(_KEY.match(key)))
 
 
 @dataclass(frozen=True)
@@ -78,6 +90,13 @@ class KioskConfig:
         metadata=_check(lambda v: 0 < len(v) <= 20 and all(c.strip() and len(c) <= 32 for c in v)
                         and len(set(v)) == len(v), "1 to 20 different names of at most 32 characters"))
     retention_years: float = field(default=3.0, metadata=_range(0.1, 50))  # older records are removed
+    # the mouse pointer: "auto" hides it when the machine has a touch screen, "hidden", "shown"
+    cursor: Literal["auto", "hidden", "shown"] = "auto"
+    # keys that leave kiosk mode while no admin PIN is set (a technician setting the kiosk
+    # up); null = only through the admin area
+    technician_exit_keys: Optional[str] = field(default="Ctrl+Alt+Shift+F12", metadata=_check(
+        key_combination_ok, "a key combination with at least two of Ctrl, Alt, Shift, Meta "
+                            "and one key, such as \"Ctrl+Alt+Shift+F12\", or null"))
 
 
 @dataclass(frozen=True)
@@ -129,12 +148,34 @@ def _parse_day(text: str) -> tuple[Span, ...]:
     return tuple(spans)
 
 
+ALTERNATIVE_KINDS = ("text_hotline", "sms", "web", "email", "wechat")
+_PHONE = re.compile(r"^\+?[0-9][0-9 -]{1,30}[0-9]$")
+_ALTERNATIVE_VALUES = {  # kind: (check, what is expected)
+    "text_hotline": (lambda v: bool(_PHONE.match(v)), "a number such as 12345 or +86 10 1234 5678"),
+    "sms": (lambda v: bool(_PHONE.match(v)), "a number such as 12345 or +86 10 1234 5678"),
+    "web": (lambda v: bool(re.match(r"^(https?://)?[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+(/\S*)?$", v)),
+            "a web address such as https://example.gov.cn/help"),
+    "email": (lambda v: bool(re.match(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", v)), "an e-mail address"),
+    "wechat": (lambda v: bool(v.strip()) and len(v) <= 40, "an account name of at most 40 characters"),
+}
+
+
+@dataclass(frozen=True)
+class Alternative:
+    """Another way to reach the service while no interpreter is on duty, shown on Welcome.
+    The screen names the kind in the resident's language; the value is shown as written."""
+
+    kind: Literal["text_hotline", "sms", "web", "email", "wechat"]
+    value: str = field(metadata=_check(lambda v: 0 < len(v.strip()) <= 64, "a text of 1 to 64 characters"))
+
+
 @dataclass(frozen=True)
 class ServiceHours:
     timezone: str = field(default="Asia/Shanghai", metadata=_check(
         lambda v: _zone_ok(v), "a time zone name such as Asia/Shanghai"))
     weekly: Mapping[str, tuple[Span, ...]] = field(
         default_factory=lambda: MappingProxyType({d: ((0, 1440),) for d in _DAYS}))
+    alternatives: tuple[Alternative, ...] = ()
 
     @property
     def zone(self) -> ZoneInfo:
@@ -353,10 +394,13 @@ class _Walker:
         weekly: dict[str, tuple[Span, ...]] = {d: () for d in _DAYS}
         tz_field = next(f for f in dataclasses.fields(ServiceHours) if f.name == "timezone")
         any_day = False
+        alternatives: tuple[Alternative, ...] = ()
         for name, knode, vnode in pairs:
             sub = f"{key}.{name}"
             if name == "timezone":
                 timezone = self.value(str, vnode, sub, tz_field)
+            elif name == "alternatives":
+                alternatives = self.alternatives(vnode, sub)
             elif name in _DAYS:
                 any_day = True
                 text = self.typed(str, vnode, sub)
@@ -366,12 +410,32 @@ class _Walker:
                     self.fail(vnode, sub, "expected opening hours like \"08:30-12:00, 13:30-17:30\", "
                                           f"\"00:00-24:00\" or \"closed\", got {text!r}")
             else:
-                close = difflib.get_close_matches(name, ("timezone",) + _DAYS, n=1)
-                hint = f" (did you mean '{close[0]}'?)" if close else " (use timezone, mon … sun)"
+                close = difflib.get_close_matches(name, ("timezone", "alternatives") + _DAYS, n=1)
+                hint = (f" (did you mean '{close[0]}'?)" if close
+                        else " (use timezone, alternatives, mon … sun)")
                 self.fail(knode, key, f"unknown key '{name}'{hint}")
         if not any_day:
-            return ServiceHours(timezone=timezone)
-        return ServiceHours(timezone=timezone, weekly=MappingProxyType(weekly))
+            return ServiceHours(timezone=timezone, alternatives=alternatives)
+        return ServiceHours(timezone=timezone, weekly=MappingProxyType(weekly), alternatives=alternatives)
+
+    def alternatives(self, node: yaml.Node, key: str) -> tuple[Alternative, ...]:
+        """A list of {kind, value}; each value is checked against its kind."""
+        if isinstance(node, yaml.ScalarNode) and self.scalar(node) is None:
+            return ()
+        if not isinstance(node, yaml.SequenceNode):
+            self.fail(node, key, "expected a list of {kind: …, value: …} entries, got " + self.shown(node))
+        if len(node.value) > 4:
+            self.fail(node.value[4], key, f"at most 4 alternatives fit on the screen, got {len(node.value)}")
+        found = []
+        for i, item in enumerate(node.value):
+            sub = f"{key}[{i}]"
+            alt = self.dataclass(Alternative, item, sub)
+            check, expected = _ALTERNATIVE_VALUES[alt.kind]
+            if not check(alt.value.strip()):
+                vnode = next(v for k, v in item.value if k.value == "value")
+                self.fail(vnode, f"{sub}.value", f"expected {expected} for kind {alt.kind}, got {alt.value!r}")
+            found.append(dataclasses.replace(alt, value=alt.value.strip()))
+        return tuple(found)
 
 
 def _expected(hint: Any) -> str:

@@ -13,6 +13,8 @@ PACKAGES=(
   libportaudio2 pulseaudio libasound2-plugins
   # browser tests and screenshots
   chromium xvfb xauth
+  # kiosk mode on a real X server: a window manager, XTEST keys, close requests
+  openbox xdotool wmctrl x11-utils
   # central records in PostgreSQL (tests start their own server)
   postgresql libpq5
 )

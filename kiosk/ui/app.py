@@ -6,15 +6,21 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import signal
+import socket
 import sys
+import time
+from collections import deque
 from pathlib import Path
-from typing import Optional
+from typing import Callable, Optional
 
-from PySide6.QtCore import QEvent, QObject, QTimer, QUrl
-from PySide6.QtGui import QFont, QFontDatabase, QGuiApplication
+from PySide6.QtCore import QEvent, QLockFile, QObject, Qt, QTimer, QUrl
+from PySide6.QtGui import (
+    QCursor, QFont, QFontDatabase, QGuiApplication, QInputDevice, QKeyEvent, QKeySequence, QWindow,
+)
 from PySide6.QtQml import QQmlApplicationEngine
 from PySide6.QtQuick import QQuickWindow
 
@@ -31,6 +37,19 @@ QML_MAIN = Path(__file__).resolve().parent / "qml" / "Main.qml"
 ASSETS = Path(__file__).resolve().parents[2] / "assets"
 PREFERRED_FONTS = ("Noto Sans CJK SC", "Source Han Sans SC", "Microsoft YaHei", "PingFang SC")
 EXIT_NO_SCREEN = 3
+EXIT_ALREADY_RUNNING = 4
+EXIT_LEFT_KIOSK = 10  # kiosk mode left on purpose: the supervisor and systemd do not restart it
+LOCK_FILE = "kiosk.lock"  # in the data folder: one kiosk per session log
+STATUS_FILE = "status.json"  # in the data folder: the screen shown now, for supervisors and checks
+# Keys that close a window on common desktops. In kiosk mode they do nothing.
+CLOSE_KEYS = (
+    (Qt.KeyboardModifier.AltModifier, Qt.Key.Key_F4),
+    (Qt.KeyboardModifier.NoModifier, Qt.Key.Key_Escape),
+    (Qt.KeyboardModifier.ControlModifier, Qt.Key.Key_Q),
+    (Qt.KeyboardModifier.ControlModifier, Qt.Key.Key_W),
+)
+_MODIFIER_MASK = (Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.AltModifier
+                  | Qt.KeyboardModifier.ShiftModifier | Qt.KeyboardModifier.MetaModifier)
 
 
 class _Touches(QObject):
@@ -47,6 +66,177 @@ class _Touches(QObject):
         if event.type() in self.PRESSES:
             self._on_touch()
         return False
+
+
+class KioskGuard(QObject):
+    """Kiosk mode on the window: full screen, frameless, on top; the close keys and the window
+    manager's close are refused; the window comes back to full screen if something makes it
+    smaller. ``leave()`` is the only way out (the admin area, the technician keys while no
+    PIN is set, SIGTERM from systemd)."""
+
+    def __init__(self, window: QQuickWindow, *, exit_keys: Optional[str],
+                 may_use_exit_keys: Callable[[], bool], on_leave: Callable[[int], None]) -> None:
+        super().__init__(window)
+        self.window = window
+        self.leaving = False
+        self.refused: deque[str] = deque(maxlen=100)  # what was refused lately, newest last
+        self._may_use_exit_keys = may_use_exit_keys
+        self._on_leave = on_leave
+        self._exit_key = None
+        if exit_keys:
+            seq = QKeySequence.fromString(exit_keys, QKeySequence.SequenceFormat.PortableText)
+            if seq.count() == 1 and seq[0].key() != Qt.Key.Key_unknown:
+                self._exit_key = (seq[0].keyboardModifiers() & _MODIFIER_MASK, seq[0].key())
+            else:
+                log.error("kiosk.technician_exit_keys %r is not a key combination Qt knows: "
+                          "leaving works only through the admin area", exit_keys)
+        window.setFlags(window.flags() | Qt.WindowType.FramelessWindowHint
+                        | Qt.WindowType.WindowStaysOnTopHint)
+        window.installEventFilter(self)
+        window.visibilityChanged.connect(self._visibility_changed)
+
+    def show(self) -> None:
+        self.window.showFullScreen()
+
+    def leave(self, why: str, code: int = EXIT_LEFT_KIOSK) -> None:
+        """The window may close and the app ends with ``code`` (``EXIT_LEFT_KIOSK``: on
+        purpose, not to be restarted; 0: stopped by a signal)."""
+        if self.leaving:
+            return
+        self.leaving = True
+        log.warning("leaving kiosk mode: %s", why)
+        self._on_leave(code)
+
+    def _refuse(self, what: str) -> bool:
+        self.refused.append(what)
+        log.info("kiosk mode: %s refused", what)
+        return True
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        kind = event.type()
+        if kind == QEvent.Type.Close and not self.leaving:
+            event.ignore()
+            return self._refuse("closing the window")
+        if kind in (QEvent.Type.KeyPress, QEvent.Type.ShortcutOverride) and isinstance(event, QKeyEvent):
+            combo = (event.modifiers() & _MODIFIER_MASK, event.key())
+            if self._exit_key is not None and combo == self._exit_key:
+                if kind == QEvent.Type.KeyPress:
+                    if self._may_use_exit_keys():
+                        self.leave("the technician keys (no admin PIN set)")
+                    else:
+                        self._refuse("the technician keys (an admin PIN is set: use the admin area)")
+                event.accept()
+                return True
+            if any(combo == (mods, key) for mods, key in CLOSE_KEYS):
+                event.accept()
+                if kind == QEvent.Type.KeyPress:
+                    self._refuse(QKeySequence(event.keyCombination()).toString() or "a close key")
+                return True
+        return False
+
+    def _visibility_changed(self, visibility) -> None:
+        if not self.leaving and visibility in (QWindow.Visibility.Minimized, QWindow.Visibility.Windowed,
+                                                QWindow.Visibility.Maximized):
+            log.info("kiosk mode: the window left full screen (%s); back to full screen", visibility.name)
+            QTimer.singleShot(0, self.window.showFullScreen)
+
+
+def cursor_hidden(setting: str, kiosk_mode: bool) -> bool:
+    """``kiosk.cursor``: "hidden", "shown", or "auto" (hidden in kiosk mode when the machine
+    has a touch screen)."""
+    if setting == "hidden":
+        return True
+    if setting == "shown" or not kiosk_mode:
+        return False
+    return any(d.type() == QInputDevice.DeviceType.TouchScreen for d in QInputDevice.devices())
+
+
+class InstanceLock:
+    """One kiosk per data folder (its session log, its camera): a lock file that the system
+    frees when the holder dies, so a kiosk restarted after a crash takes it over at once."""
+
+    def __init__(self, data_path: Path) -> None:
+        data_path.mkdir(parents=True, exist_ok=True)
+        self.path = data_path / LOCK_FILE
+        self._lock = QLockFile(str(self.path))
+        self._lock.setStaleLockTime(0)  # never by age: only when the holder no longer runs
+
+    def acquire(self) -> bool:
+        return self._lock.tryLock(0)
+
+    def holder(self) -> str:
+        info = self._lock.getLockInfo()  # (pid, host, app name); pid 0 if unreadable
+        pid, host = (info[0], info[1]) if isinstance(info, tuple) and len(info) >= 2 else (0, "")
+        return f"process {pid} on {host or 'this machine'}" if pid else "another process"
+
+    def release(self) -> None:
+        self._lock.unlock()
+
+
+class StatusFile:
+    """``status.json`` in the data folder, rewritten (atomically) whenever the screen changes:
+    the process, the screen shown and whether a frame of it has been drawn. The supervisor's
+    test and a hall's monitoring read it; with systemd's ``Type=notify`` the first drawn
+    Welcome screen is also announced as READY=1."""
+
+    def __init__(self, path: Path, vm: KioskViewModel, window: QQuickWindow, kiosk_mode: bool) -> None:
+        self.path = path
+        self._vm = vm
+        self._kiosk_mode = kiosk_mode
+        self._started = time.time()
+        self._drawn = False
+        self._screen: Optional[str] = None
+        self._notified = False
+        vm.changed.connect(self._update)
+        window.frameSwapped.connect(self._frame)
+        self._update()
+
+    def _frame(self) -> None:
+        if not self._drawn:
+            self._drawn = True
+            self._write()
+
+    def _update(self) -> None:
+        if self._vm.screen != self._screen:
+            self._screen = self._vm.screen
+            self._write()
+
+    def stopped(self) -> None:
+        """The kiosk has ended cleanly: no screen any more."""
+        try:
+            self._vm.changed.disconnect(self._update)
+        except (RuntimeError, TypeError):  # the view-model is already gone
+            pass
+        self._screen = "stopped"
+        self._write()
+
+    def _write(self) -> None:
+        data = {"pid": os.getpid(), "screen": self._screen or self._vm.screen, "drawn": self._drawn,
+                "kiosk_mode": self._kiosk_mode, "started_at": self._started, "updated_at": time.time()}
+        tmp = self.path.with_name(self.path.name + ".tmp")
+        try:
+            tmp.write_text(json.dumps(data), encoding="utf-8")
+            os.replace(tmp, self.path)
+        except OSError as exc:
+            log.warning("cannot write %s: %s", self.path, exc)
+        if self._drawn and data["screen"] == "welcome" and not self._notified:
+            self._notified = True
+            _sd_notify(b"READY=1\nSTATUS=on the Welcome screen")
+
+
+def _sd_notify(message: bytes) -> None:
+    """systemd's notification protocol (a datagram to $NOTIFY_SOCKET), if systemd asked for it."""
+    address = os.environ.get("NOTIFY_SOCKET")
+    if not address:
+        return
+    if address.startswith("@"):
+        address = "\0" + address[1:]
+    try:
+        with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as sock:
+            sock.connect(address)
+            sock.sendall(message)
+    except OSError as exc:
+        log.warning("cannot notify systemd: %s", exc)
 
 
 class KioskApp:
@@ -118,12 +308,28 @@ class KioskApp:
         self.window: QQuickWindow = roots[0]
         self._touches = _Touches(self.vm.noteActivity, self.window)
         self.window.installEventFilter(self._touches)
+        self.guard: Optional[KioskGuard] = None
         self._stopped = False
+
+    def lock_down(self) -> KioskGuard:
+        """Kiosk mode (``kiosk run``): see ``KioskGuard``. Show the window with ``guard.show()``."""
+        if self.guard is None:
+            self.guard = KioskGuard(self.window, exit_keys=self.config.kiosk.technician_exit_keys,
+                                    may_use_exit_keys=lambda: not self.pins.has_pin(),
+                                    on_leave=QGuiApplication.exit)
+        return self.guard
+
+    def quit(self, why: str, code: int = EXIT_LEFT_KIOSK) -> None:
+        """End the app; in kiosk mode this is the one way the window may close."""
+        if self.guard is not None:
+            self.guard.leave(why, code)
+        else:
+            log.info("stopping: %s", why)
+            QGuiApplication.quit()
 
     def _leave_kiosk(self) -> None:
         """The admin confirmed "leave kiosk mode": the app ends (the desktop is underneath)."""
-        log.warning("leaving kiosk mode at the admin's request")
-        QGuiApplication.quit()
+        self.quit("the admin area's leave button")
 
     @property
     def qml_warnings(self) -> list[str]:
@@ -184,12 +390,12 @@ def pick_font(app: QGuiApplication) -> None:
     log.warning("no CJK font found (install fonts-noto-cjk): Chinese text may not show")
 
 
-def _quit_on_signals(app: QGuiApplication) -> None:
+def _quit_on_signals(app: QGuiApplication, kiosk_app: "KioskApp") -> None:
     """SIGTERM (systemd, a technician) and Ctrl+C end the kiosk cleanly: an open call is ended
     and recorded, the window closes. Python runs its signal handlers only when it gets control,
     so a timer gives it a moment four times a second."""
     for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, lambda signum, _frame: (log.info("signal %d: stopping", signum), app.quit()))
+        signal.signal(sig, lambda signum, _frame: kiosk_app.quit(f"signal {signum}", 0))
     tick = QTimer(app)
     tick.timeout.connect(lambda: None)
     tick.start(250)
@@ -201,8 +407,28 @@ def _has_screen() -> bool:
     return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
 
 
+def wait_as_standby() -> bool:
+    """``kiosk run --standby``: Python, Qt and the call engine are loaded (importing this module
+    did that), the application and its fonts are made; then wait for the supervisor's line on
+    standard input. False when the supervisor went away instead (end quietly)."""
+    if _has_screen():
+        app = QGuiApplication.instance() or QGuiApplication(sys.argv[:1])
+        app.setApplicationName("counter-kiosk")
+        pick_font(app)
+    log.info("standby: loaded, waiting for the word to start")
+    line = sys.stdin.readline()
+    if not line:
+        log.info("standby: the supervisor has gone; ending")
+        return False
+    log.info("standby: starting")
+    return True
+
+
 def run_kiosk(config, *, embedded_services: bool, windowed: bool = False,
-              screenshot: Optional[Path] = None, device_check: bool = False) -> int:
+              screenshot: Optional[Path] = None, device_check: bool = False,
+              kiosk_mode: bool = False) -> int:
+    """``kiosk_mode``: ``KioskGuard`` (``kiosk run``); else a window that closes normally,
+    full screen unless ``windowed`` (``kiosk demo``)."""
     if screenshot is not None and not _has_screen():
         os.environ["QT_QPA_PLATFORM"] = "offscreen"
     if not _has_screen():
@@ -212,16 +438,42 @@ def run_kiosk(config, *, embedded_services: bool, windowed: bool = False,
     # Qt's on-screen keyboard for the real-time text (Pinyin and English): chosen before the
     # QGuiApplication exists, or Qt keeps the platform's input method
     os.environ.setdefault("QT_IM_MODULE", "qtvirtualkeyboard")
+    lock = InstanceLock(config.data_path)
+    if not lock.acquire():
+        print(f"kiosk: cannot start: a kiosk is already running with the data folder "
+              f"{config.data_path} ({lock.holder()}). Only one kiosk may run at a time; "
+              f"stop the other one first (lock file {lock.path}).", file=sys.stderr)
+        log.error("second instance refused: %s holds %s", lock.holder(), lock.path)
+        return EXIT_ALREADY_RUNNING
+    try:
+        return _run_locked(config, embedded_services=embedded_services, windowed=windowed,
+                           screenshot=screenshot, device_check=device_check,
+                           kiosk_mode=kiosk_mode and screenshot is None)
+    finally:
+        lock.release()
+
+
+def _run_locked(config, *, embedded_services: bool, windowed: bool, screenshot: Optional[Path],
+                device_check: bool, kiosk_mode: bool) -> int:
     app = QGuiApplication.instance() or QGuiApplication(sys.argv[:1])
     app.setApplicationName("counter-kiosk")
     pick_font(app)
     kiosk_app = KioskApp(config, embedded_services=embedded_services)
     app.aboutToQuit.connect(kiosk_app.shutdown)
-    _quit_on_signals(app)
+    _quit_on_signals(app, kiosk_app)
+    if cursor_hidden(config.kiosk.cursor, kiosk_mode):
+        QGuiApplication.setOverrideCursor(QCursor(Qt.CursorShape.BlankCursor))
+        log.info("mouse pointer hidden (kiosk.cursor: %s)", config.kiosk.cursor)
+    status = StatusFile(config.data_path / STATUS_FILE, kiosk_app.vm, kiosk_app.window, kiosk_mode)
     kiosk_app.start()
     if device_check:
         kiosk_app.vm.openDeviceCheck()
-    if windowed or screenshot is not None:
+    if kiosk_mode:
+        kiosk_app.lock_down().show()
+        keys = config.kiosk.technician_exit_keys
+        log.info("kiosk mode: leave through the admin area%s", f" (or {keys} while no admin PIN is set)"
+                 if keys and not kiosk_app.pins.has_pin() else "")
+    elif windowed or screenshot is not None:
         kiosk_app.window.show()
     else:
         kiosk_app.window.showFullScreen()
@@ -237,5 +489,6 @@ def run_kiosk(config, *, embedded_services: bool, windowed: bool = False,
         QTimer.singleShot(1500, grab)
     code = app.exec()
     kiosk_app.shutdown()
+    status.stopped()
     log.info("kiosk stopped")
     return code

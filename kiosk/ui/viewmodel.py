@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import time
-from datetime import datetime
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Optional, Protocol
 
@@ -33,6 +33,9 @@ ADMIN = "admin"  # behind a hidden gesture and a PIN: usage log, reports, device
 DEVICE_CHECK = "devicecheck"  # for technicians
 # Screens the engine's own late return to idle must not take away.
 KEEP_ON_IDLE = (RATING, NOTICE, DEVICE_CHECK, STAFF, ADMIN)
+# Screens that go back to Welcome after idle_timeout_s without a touch (a call in progress is
+# never cut short: the resident signs and does not touch the screen).
+LEAVE_WHEN_IDLE = (RATING, NOTICE, DEVICE_CHECK, STAFF, ADMIN)
 
 # End reasons that need explaining to the resident; others go straight back to Welcome.
 NOTICE_REASONS = {
@@ -70,6 +73,8 @@ class KioskViewModel(QObject):
     adminLeft = Signal()  # back to Welcome: nothing of the admin area may stay
     textChanged = Signal()  # real-time text: the panel, the mode or either side's text
     textCleared = Signal()  # the call's text is gone (the screens and the keyboard forget it)
+    hoursChanged = Signal()  # the service opened or closed, or the next opening moved
+    idleReturn = Signal()  # nobody touched the screen for idle_timeout_s: back to Welcome
 
     def __init__(self, commands: Commands, location: str = "", rating_timeout_s: float = 20,
                  service_hours=None, categories: tuple[str, ...] = (), idle_timeout_s: float = 90,
@@ -96,6 +101,9 @@ class KioskViewModel(QObject):
         self._text_only = False
         self._interpreter_text = ""
         self._resident_text = ""
+        self.clock = lambda: datetime.now(timezone.utc)  # the hours' clock (tests set their own)
+        self._hours: tuple = (False, None, None)  # (closed now, next opening local, today)
+        self.refreshHours()
         self._tick = QTimer(self)
         self._tick.setInterval(1000)
         self._tick.timeout.connect(self._on_tick)
@@ -106,6 +114,7 @@ class KioskViewModel(QObject):
     @Slot(object)
     def apply_event(self, event: CallEvent) -> None:
         self._event = event
+        shown = self._screen
         state = event.state
         if state is CallState.IDLE:
             # the engine's own return to idle (after a rating) comes late: it must not take
@@ -127,15 +136,16 @@ class KioskViewModel(QObject):
                 self._countdown = NOTICE_SECONDS
             else:
                 self._screen = WELCOME
+        if self._screen != shown:
+            # idle time counts from the screen's arrival too: a call the interpreter ended
+            # after minutes without a touch still gets its rating screen
+            self._last_touch = time.monotonic()
         self.changed.emit()
 
     def _on_tick(self) -> None:
-        if self._screen in (STAFF, ADMIN) and time.monotonic() - self._last_touch > self.idle_timeout_s:
-            # nobody is at the staff panel or the admin area any more: the resident's screen
-            if self._screen == ADMIN:
-                self.closeAdmin()
-            else:
-                self.closeStaffPanel()
+        self.refreshHours()
+        if self._screen in LEAVE_WHEN_IDLE and time.monotonic() - self._last_touch > self.idle_timeout_s:
+            self.returnWhenIdle()
             return
         if self._screen in (RATING, NOTICE):
             self._countdown -= 1
@@ -212,6 +222,81 @@ class KioskViewModel(QObject):
     def _get_categories(self) -> list:
         return list(self._categories)
 
+    # --- idle and attract ----------------------------------------------------------------------
+
+    @Slot()
+    def returnWhenIdle(self) -> None:
+        """Nobody is in front of the kiosk any more: back to Welcome from wherever a resident,
+        the staff or a technician left it (not from a call in progress), and nothing of what
+        they saw stays: the call's figures, the rating, the admin area's PIN, log filters and
+        details, the device check."""
+        if self._screen not in LEAVE_WHEN_IDLE:
+            return
+        if self._screen == RATING:
+            self.skipRating()
+        elif self._screen == NOTICE:
+            self.dismissNotice()
+        elif self._screen == STAFF:
+            self.closeStaffPanel()
+        elif self._screen == DEVICE_CHECK:
+            self._check_from = WELCOME
+            self.closeDeviceCheck()
+            self.adminLeft.emit()  # it may have been opened from the admin area
+        elif self._screen == ADMIN:
+            self.closeAdmin()
+        self.idleReturn.emit()
+
+    # --- service hours on Welcome ----------------------------------------------------------------
+
+    @Slot()
+    def refreshHours(self) -> None:
+        """Is the service closed now, and when does it open next (checked every second)."""
+        hours = self._service_hours
+        if hours is None:
+            state: tuple = (False, None, None)
+        else:
+            now = self.clock()
+            closed = not hours.is_open(now)
+            opening = hours.next_opening(now) if closed else None
+            # today's date too: "tomorrow" becomes "today" at midnight
+            state = (closed, opening.astimezone(hours.zone) if opening else None,
+                     now.astimezone(hours.zone).date())
+        if state != self._hours:
+            self._hours = state
+            self.hoursChanged.emit()
+
+    def _get_out_of_hours(self) -> bool:
+        return self._hours[0]
+
+    def _get_opens_at(self) -> str:
+        """The next opening's time of day, "08:30" ("" when closed for good)."""
+        return self._hours[1].strftime("%H:%M") if self._hours[1] else ""
+
+    def _get_opens_date(self) -> str:
+        """The next opening's date, "11-24" (numbers only: no words to translate)."""
+        return self._hours[1].strftime("%m-%d") if self._hours[1] else ""
+
+    def _get_opens_in_days(self) -> int:
+        """0 = later today, 1 = tomorrow, …; -1 when no opening is configured."""
+        closed, opening, today = self._hours
+        return (opening.date() - today).days if opening else -1
+
+    def _get_opens_weekday(self) -> int:
+        """1 = Monday … 7 = Sunday (ISO), -1 when unknown; the QML names the day."""
+        return self._hours[1].isoweekday() if self._hours[1] else -1
+
+    def _get_alternatives(self) -> list:
+        hours = self._service_hours
+        alternatives = getattr(hours, "alternatives", ()) if hours is not None else ()
+        return [{"kind": a.kind, "value": a.value} for a in alternatives]
+
+    outOfHours = Property(bool, _get_out_of_hours, notify=hoursChanged)
+    opensAt = Property(str, _get_opens_at, notify=hoursChanged)
+    opensDate = Property(str, _get_opens_date, notify=hoursChanged)
+    opensInDays = Property(int, _get_opens_in_days, notify=hoursChanged)
+    opensWeekday = Property(int, _get_opens_weekday, notify=hoursChanged)
+    alternatives = Property(list, _get_alternatives, constant=True)
+
     # --- the device check (technicians) -----------------------------------------------------
 
     @Slot()
@@ -220,6 +305,7 @@ class KioskViewModel(QObject):
         if self._screen not in (WELCOME, ADMIN) or self._event.state not in (CallState.IDLE, CallState.ENDED):
             return
         self._check_from = self._screen
+        self._last_touch = time.monotonic()
         self._screen = DEVICE_CHECK
         if "check" in self._self_sinks:
             self.selfSinkAttached.emit(self._self_sinks["check"])

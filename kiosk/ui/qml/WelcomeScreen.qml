@@ -48,12 +48,39 @@ Rectangle {
         textSize: 56 * screen.u
         text: qsTr("点这里\n联系手语翻译员")
         onActivated: kiosk.startCall()
+        visible: !kiosk.outOfHours
+    }
+
+    // outside the service hours: when it opens again and the other ways, in the button's place
+    OutOfHours {
+        objectName: "outOfHours"
+        u: screen.u
+        visible: kiosk.outOfHours
+        readonly property real room: (deviceNote.visible ? deviceNote.y : hint.y + hint.height) - start.y
+        x: Theme.margin * screen.u
+        y: start.y + (room - height) / 2
+        width: parent.width - 2 * Theme.margin * screen.u
+        height: Math.min(implicitHeight, room)
+    }
+
+    // how it works, in moving pictures: beside the button in landscape, below it in portrait
+    HowItWorks {
+        objectName: "howItWorks"
+        u: screen.u
+        visible: !kiosk.outOfHours
+        readonly property bool portrait: screen.height > screen.width
+        x: portrait ? start.x : Theme.margin * screen.u / 2
+        y: portrait ? start.y + start.height + 24 * screen.u : start.y
+        width: portrait ? start.width : Math.max(0, start.x - Theme.margin * screen.u)
+        height: portrait ? Math.max(0, (deviceNote.visible ? deviceNote.y : hint.y) - 24 * screen.u - y)
+                         : start.height
     }
 
     Text {
         id: hint
         anchors { bottom: offline.top; left: parent.left; right: parent.right; margins: Theme.margin * screen.u }
         text: qsTr("点一下，手语翻译员就会出现在屏幕上。")
+        visible: !kiosk.outOfHours  // out of hours its place is OutOfHours'
         color: Theme.textSoft
         font.pixelSize: Theme.bodySize * screen.u
         horizontalAlignment: Text.AlignHCenter
