@@ -12,10 +12,12 @@ Rectangle {
     property real textSize: Theme.buttonText * u
     property real iconSize: 64 * u
     property bool vertical: false
+    // what a screen reader says: the words on it, or (a button with only a pictogram) this
+    property string accessibleName: label.text
     signal activated()
 
-    implicitWidth: Math.max(grid.implicitWidth + 64 * u, Math.max(64, Theme.minTouch * u))
-    implicitHeight: Math.max(grid.implicitHeight + 40 * u, Math.max(64, Theme.minTouch * u))
+    implicitWidth: Math.max(grid.implicitWidth + 64 * u, Math.max(Theme.touchMin, Theme.minTouch * u))
+    implicitHeight: Math.max(grid.implicitHeight + 40 * u, Math.max(Theme.touchMin, Theme.minTouch * u))
     radius: Theme.radius * u
     color: mouse.pressed ? Qt.darker(baseColor, 1.25) : baseColor
     border.color: borderColor
@@ -24,7 +26,7 @@ Rectangle {
     Behavior on scale { NumberAnimation { duration: 80 } }
 
     Accessible.role: Accessible.Button
-    Accessible.name: label.text
+    Accessible.name: accessibleName
     Accessible.focusable: true
     Accessible.onPressAction: button.activated()
 

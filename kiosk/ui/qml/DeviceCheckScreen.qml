@@ -117,16 +117,19 @@ Rectangle {
                 BigButton {
                     objectName: "playToneButton"
                     u: screen.u * 0.8; baseColor: Theme.primary; textColor: Theme.primaryText
+                    icon: "play"; iconSize: 40 * screen.u
                     text: qsTr("播放"); onActivated: kiosk.playTestTone()
                 }
                 BigButton {
                     objectName: "heardButton"
                     u: screen.u * 0.8; baseColor: Theme.neutral; textColor: Theme.neutralText
+                    icon: "ok"; iconSize: 40 * screen.u
                     text: qsTr("听到了"); onActivated: kiosk.confirmSpeaker(true)
                 }
                 BigButton {
                     objectName: "notHeardButton"
                     u: screen.u * 0.8; baseColor: Theme.neutral; textColor: Theme.neutralText
+                    icon: "not-heard"; iconSize: 40 * screen.u
                     text: qsTr("没听到"); onActivated: kiosk.confirmSpeaker(false)
                 }
             }
@@ -145,6 +148,7 @@ Rectangle {
                 objectName: "recheckDispatchButton"
                 anchors.centerIn: parent
                 u: screen.u * 0.8; baseColor: Theme.neutral; textColor: Theme.neutralText
+                icon: "refresh"; iconSize: 40 * screen.u
                 text: qsTr("再检查一次"); onActivated: kiosk.recheckDispatch()
             }
         }

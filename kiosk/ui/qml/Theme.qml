@@ -22,7 +22,10 @@ QtObject {
     readonly property real bodySize: 34
     readonly property real smallSize: 26
     readonly property real buttonText: 38
-    readonly property real minTouch: 96               // never below 64 px, whatever the scale
+    readonly property real minTouch: 96               // at the reference screen; never below touchMin
+    // the smallest touch target in px: 12 mm on the real screen (its physical DPI), never
+    // under 64 px. Main.qml sets it from the window's screen.
+    property real touchMin: 64
     readonly property real radius: 24
     readonly property real margin: 40
 }

@@ -66,8 +66,25 @@ QtObject {
         default: return qsTr("全部")
         }
     }
+    // The matters staff pick (config.yaml kiosk.categories) are stored in the session log as
+    // written there; on screen they are translated when the translation files know them (the
+    // shipped ones are listed here for lupdate), else shown as written.
+    readonly property var knownCategories: [
+        QT_TRANSLATE_NOOP("Category", "社保"),
+        QT_TRANSLATE_NOOP("Category", "医疗"),
+        QT_TRANSLATE_NOOP("Category", "民政"),
+        QT_TRANSLATE_NOOP("Category", "企业登记"),
+        QT_TRANSLATE_NOOP("Category", "其他"),
+        QT_TRANSLATE_NOOP("Category", "其它"),
+        QT_TRANSLATE_NOOP("Category", "户籍"),
+        QT_TRANSLATE_NOOP("Category", "税务"),
+        QT_TRANSLATE_NOOP("Category", "住房"),
+        QT_TRANSLATE_NOOP("Category", "就业"),
+        QT_TRANSLATE_NOOP("Category", "残疾人服务")
+    ]
     function category(name) {
-        return name === "-" ? qsTr("未分类") : name === "" ? qsTr("全部") : name
+        if (name === undefined || name === null) return ""
+        return name === "-" ? qsTr("未分类") : name === "" ? qsTr("全部") : qsTranslate("Category", name)
     }
     function qualityLevel(level) {
         switch (level) {
