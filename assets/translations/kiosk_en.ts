@@ -251,15 +251,15 @@
     </message>
     <message>
       <source>听到了</source>
-      <translation>Heard it</translation>
+      <translation>Heard</translation>
     </message>
     <message>
       <source>没听到</source>
-      <translation>Heard nothing</translation>
+      <translation>Not heard</translation>
     </message>
     <message>
       <source>翻译中心连接</source>
-      <translation>Link to the interpreting centre</translation>
+      <translation>Interpreting centre</translation>
     </message>
     <message>
       <source>往返 %1 毫秒</source>
@@ -563,7 +563,7 @@
     </message>
     <message>
       <source>30 秒内接通</source>
-      <translation>Answered within 30 s</translation>
+      <translation>Within 30 s</translation>
     </message>
     <message>
       <source>占全部会话</source>
@@ -845,7 +845,7 @@
       <source>点这里
 联系手语翻译员</source>
       <translation>Tap here
-for a sign language interpreter</translation>
+for an interpreter</translation>
     </message>
     <message>
       <source>点一下，手语翻译员就会出现在屏幕上。</source>

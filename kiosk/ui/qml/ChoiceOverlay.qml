@@ -58,6 +58,7 @@ Rectangle {
                         textColor: modelData.value === overlay.current ? Theme.primaryText : Theme.neutralText
                         textSize: Theme.smallSize * overlay.u
                         icon: modelData.value === overlay.current ? "ok" : ""
+                        wordsOnly: true
                         iconSize: 32 * overlay.u
                         text: modelData.label
                         onActivated: overlay.chosen(modelData.value)

@@ -10,6 +10,8 @@ Rectangle {
     Accessible.name: title.text
 
     readonly property var check: kiosk.check
+    // the speaker card's three buttons share its width (words wrap rather than run out)
+    readonly property real speakerButtonW: (rows.cellW - 2 * 12 * screen.u * 2 - 24 * screen.u) / 3
 
     function resultText(row) {
         if (!row || row.result === "pending") return qsTr("检查中…")
@@ -17,7 +19,7 @@ Rectangle {
     }
     function resultColor(row) {
         if (!row || row.result === "pending") return Theme.panel
-        return row.result === "pass" ? "#1B6E3A" : Theme.danger
+        return row.result === "pass" ? Theme.pass : Theme.danger
     }
 
     Text {
@@ -83,7 +85,7 @@ Rectangle {
                     objectName: "micMeter"
                     anchors.centerIn: parent
                     width: parent.width * 0.9; height: 40 * screen.u
-                    radius: 6; color: "#0B1624"; border.color: Theme.textSoft; border.width: 2
+                    radius: 6; color: Theme.meter; border.color: Theme.textSoft; border.width: 2
                     Rectangle {
                         anchors { left: parent.left; top: parent.top; bottom: parent.bottom; margins: 4 }
                         // -60 dBFS … 0 dBFS across the meter
@@ -96,7 +98,7 @@ Rectangle {
                         text: screen.check.micDbfs !== undefined ? qsTr("%1 dB").arg(Math.round(screen.check.micDbfs)) : ""
                         color: Theme.text
                         font.pixelSize: Theme.smallSize * screen.u
-                        style: Text.Outline; styleColor: "#0B1624"
+                        style: Text.Outline; styleColor: Theme.meter
                     }
                 }
             }
@@ -117,19 +119,22 @@ Rectangle {
                 BigButton {
                     objectName: "playToneButton"
                     u: screen.u * 0.8; baseColor: Theme.primary; textColor: Theme.primaryText
-                    icon: "play"; iconSize: 40 * screen.u
+                    width: screen.speakerButtonW; vertical: true
+                    icon: "play"; iconSize: 36 * screen.u
                     text: qsTr("播放"); onActivated: kiosk.playTestTone()
                 }
                 BigButton {
                     objectName: "heardButton"
                     u: screen.u * 0.8; baseColor: Theme.neutral; textColor: Theme.neutralText
-                    icon: "ok"; iconSize: 40 * screen.u
+                    width: screen.speakerButtonW; vertical: true
+                    icon: "ok"; iconSize: 36 * screen.u
                     text: qsTr("听到了"); onActivated: kiosk.confirmSpeaker(true)
                 }
                 BigButton {
                     objectName: "notHeardButton"
                     u: screen.u * 0.8; baseColor: Theme.neutral; textColor: Theme.neutralText
-                    icon: "not-heard"; iconSize: 40 * screen.u
+                    width: screen.speakerButtonW; vertical: true
+                    icon: "not-heard"; iconSize: 36 * screen.u
                     text: qsTr("没听到"); onActivated: kiosk.confirmSpeaker(false)
                 }
             }

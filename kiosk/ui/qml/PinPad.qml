@@ -167,6 +167,7 @@ Item {
                     textColor: modelData === "ok" ? Theme.primaryText : Theme.neutralText
                     textSize: (modelData.length === 1 ? Theme.titleSize : Theme.smallSize) * page.u
                     icon: modelData === "back" ? "backspace" : modelData === "ok" ? "ok" : ""
+                    wordsOnly: modelData.length === 1
                     iconSize: 40 * page.u
                     text: modelData === "back" ? "" : modelData === "ok" ? qsTr("确定") : modelData
                     accessibleName: modelData === "back" ? qsTr("删除") : text

@@ -173,6 +173,8 @@ Item {
                             text: modelData
                             color: Theme.text
                             font.pixelSize: Theme.smallSize * page.u * 0.85
+                            wrapMode: Text.WordWrap
+                            maximumLineCount: 2
                             elide: Text.ElideRight
                         }
                     }

@@ -73,7 +73,7 @@ Rectangle {
         u: screen.u
         vertical: true
         anchors.centerIn: middle
-        width: Math.min(middle.width, 760 * screen.u)
+        width: Math.min(middle.width, (screen.height > screen.width ? 1000 : 760) * screen.u)
         height: Math.max(Theme.touchMin, Math.min(middle.height, (screen.height > screen.width ? 760 : 440) * screen.u))
         icon: "call-interpreter"
         iconSize: Math.min(220 * screen.u, height * 0.5)
