@@ -124,10 +124,14 @@ class Grabber:
 
 # --- measuring a screen -----------------------------------------------------------------------
 
-def touch_minimum(kiosk: KioskApp) -> int:
-    """12 mm on the window's screen, from its physical DPI, never under 64 px."""
-    dpi = kiosk.window.screen().physicalDotsPerInch()
+def touch_minimum_px(dpi: float) -> int:
+    """12 mm at ``dpi`` (device-independent dots per inch, as Qt gives it), never under 64 px."""
     return max(64, math.ceil(12 * dpi / 25.4))
+
+
+def touch_minimum(kiosk: KioskApp) -> int:
+    """The touch minimum on the window's screen, from its physical DPI."""
+    return touch_minimum_px(kiosk.window.screen().physicalDotsPerInch())
 
 
 def _eval(item: QObject, expression: str):
@@ -381,7 +385,8 @@ def _display() -> None:
     if shutil.which("xvfb-run") and not os.environ.get("RENDER_SCREENS_NESTED"):
         os.environ["RENDER_SCREENS_NESTED"] = "1"
         os.environ["QT_QPA_PLATFORM"] = "xcb"
-        os.execvp("xvfb-run", ["xvfb-run", "-a", "-s", "-screen 0 1920x1920x24",
+        dpi = next((a.split("=", 1)[1] for a in sys.argv if a.startswith("--dpi=")), "96")
+        os.execvp("xvfb-run", ["xvfb-run", "-a", "-s", f"-screen 0 1920x1920x24 -dpi {dpi}",
                                sys.executable, *sys.argv])
     print("render_screens: no screen and no xvfb-run: video will be missing", file=sys.stderr)
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -394,6 +399,9 @@ def main() -> int:
     parser.add_argument("--check", action="store_true",
                         help="measure every grab (texts fit, touch targets, accessibility); exit 1 on a problem")
     parser.add_argument("--report", type=Path, help="write the measurements as JSON to this file")
+    parser.add_argument("--dpi", type=int, default=96,
+                        help="the virtual screen's physical DPI when the script starts Xvfb itself "
+                             "(write --dpi=N): a 10-inch 1280×800 panel is about 150")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     checker = LayoutCheck() if args.check or args.report else None

@@ -19,6 +19,7 @@ import sys
 import tempfile
 import xml.etree.ElementTree as ET
 from pathlib import Path
+from typing import Optional
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -29,6 +30,7 @@ SOURCE_LANGUAGE = "zh_CN"
 
 
 def sources() -> list[Path]:
+    """Every file with texts for the screen: the QML and the Python of the kiosk window."""
     ui = ROOT / "kiosk" / "ui"
     return sorted(ui.glob("qml/*.qml")) + sorted(ui.glob("*.py"))
 
@@ -40,11 +42,11 @@ def lupdate_command() -> list[str]:
     return [shutil.which("pyside6-lupdate") or "pyside6-lupdate"]
 
 
-def lupdate(ts: Path, language: str) -> str:
+def lupdate(ts: Path, language: str, files: Optional[list[Path]] = None) -> str:
     result = subprocess.run(
         [*lupdate_command(), "-silent", "-locations", "none", "-no-obsolete",
          "-source-language", SOURCE_LANGUAGE, "-target-language", language,
-         *map(str, sources()), "-ts", str(ts)],
+         *map(str, files if files is not None else sources()), "-ts", str(ts)],
         capture_output=True, text=True, timeout=120, cwd=ROOT)
     if result.returncode != 0:
         raise SystemExit(f"lupdate failed: {result.stderr or result.stdout}")
@@ -65,8 +67,8 @@ def messages(ts: Path) -> dict[tuple[str, str], dict]:
     return out
 
 
-def problems(language: str, folder: Path = TRANSLATIONS) -> list[str]:
-    """What is wrong with one language's .ts against the sources as they are now."""
+def problems(language: str, folder: Path = TRANSLATIONS, files: Optional[list[Path]] = None) -> list[str]:
+    """What is wrong with one language's .ts against the sources as they are now (or ``files``)."""
     ts = ts_file(language, folder)
     if not ts.exists():
         return [f"{ts.name} is missing"]
@@ -74,7 +76,7 @@ def problems(language: str, folder: Path = TRANSLATIONS) -> list[str]:
     with tempfile.TemporaryDirectory() as tmp:
         copy = Path(tmp) / ts.name
         shutil.copy(ts, copy)
-        lupdate(copy, language)
+        lupdate(copy, language, files)
         after = messages(copy)
     found = []
     for key in sorted(set(after) - set(before)):
