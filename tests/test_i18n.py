@@ -284,6 +284,26 @@ def test_a_matter_the_translations_do_not_know_is_shown_as_configured(qtbot, win
     assert app.find("staffCategory1").property("text") == "残疾证办理"
 
 
+def test_config_names_a_matter_per_language(qtbot, window_app):
+    app = window_app(categories=["社保", "残疾证办理"],
+                     category_names={"en": {"残疾证办理": "Disability card", "社保": "Social security"}})
+    app.vm.openStaffPanel()
+    qtbot.waitUntil(lambda: app.find("staffCategory1") is not None and app.find("staffCategory1").isVisible())
+    assert app.find("staffCategory1").property("text") == "残疾证办理"
+    app.languages.setLanguage("en")
+    qtbot.waitUntil(lambda: app.find("staffCategory1").property("text") == "Disability card", timeout=3000)
+    assert app.find("staffCategory0").property("text") == "Social security"  # config.yaml wins
+    app.languages.setLanguage("zh_CN")
+    qtbot.waitUntil(lambda: app.find("staffCategory1").property("text") == "残疾证办理", timeout=3000)
+
+
+def test_category_names_in_config_are_checked(demo_config):
+    from kiosk.config import ConfigError
+
+    with pytest.raises(ConfigError, match="category_names"):
+        demo_config(kiosk={"category_names": {"fr": {"社保": "Sécurité sociale"}}})
+
+
 def test_unknown_language_is_refused(window_app):
     app = window_app()
     app.languages.setLanguage("fr")

@@ -104,7 +104,8 @@ class KioskApp:
         self.admin.setParent(self.qml)
         self.qml.rootContext().setContextProperty("kiosk", self.vm)
         self.qml.rootContext().setContextProperty("admin", self.admin)
-        self.languages = Languages(self.qml, default=config.kiosk.language, parent=self.qml)
+        self.languages = Languages(self.qml, default=config.kiosk.language,
+                                   category_names=config.kiosk.category_names, parent=self.qml)
         self.languages.follow(self.vm, self.vm.idleSeconds, config.kiosk.idle_timeout_s)
         self.qml.rootContext().setContextProperty("i18n", self.languages)
         self.qml.rootContext().setContextProperty("assetsUrl", QUrl.fromLocalFile(str(ASSETS) + "/").toString())

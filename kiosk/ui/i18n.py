@@ -20,7 +20,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
-from typing import Callable, Optional
+from typing import Callable, Mapping, Optional
 
 from PySide6.QtCore import (
     Property, QCoreApplication, QLocale, QObject, QTimer, QTranslator, Signal, Slot,
@@ -88,8 +88,11 @@ class Languages(QObject):
     changed = Signal()
 
     def __init__(self, engine: QQmlEngine, default: str = DEFAULT, folder: Path = TRANSLATIONS,
+                 category_names: Optional[Mapping[str, Mapping[str, str]]] = None,
                  parent: Optional[QObject] = None) -> None:
         super().__init__(parent)
+        # config.yaml kiosk.category_names: the staff's matters as the hall names them per language
+        self._category_names = {lang: dict(names) for lang, names in (category_names or {}).items()}
         self._engine = engine
         self._folder = folder
         self._default = default if default in LANGUAGES else DEFAULT
@@ -136,6 +139,11 @@ class Languages(QObject):
         self._engine.retranslate()
         log.info("language: %s", language)
         self.changed.emit()
+
+    @Slot(str, result=str)
+    def categoryName(self, name: str) -> str:
+        """The configured name of a matter in the language shown now ("" if none is set)."""
+        return self._category_names.get(self._language, {}).get(name, "")
 
     @Slot()
     def toggle(self) -> None:

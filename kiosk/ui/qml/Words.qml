@@ -67,8 +67,9 @@ QtObject {
         }
     }
     // The matters staff pick (config.yaml kiosk.categories) are stored in the session log as
-    // written there; on screen they are translated when the translation files know them (the
-    // shipped ones are listed here for lupdate), else shown as written.
+    // written there; on screen they are named as config.yaml kiosk.category_names has them in
+    // the language shown, else as the translation files do (the usual ones are listed here for
+    // lupdate), else as written.
     readonly property var knownCategories: [
         QT_TRANSLATE_NOOP("Category", "社保"),
         QT_TRANSLATE_NOOP("Category", "医疗"),
@@ -84,7 +85,12 @@ QtObject {
     ]
     function category(name) {
         if (name === undefined || name === null) return ""
-        return name === "-" ? qsTr("未分类") : name === "" ? qsTr("全部") : qsTranslate("Category", name)
+        if (name === "-") return qsTr("未分类")
+        if (name === "") return qsTr("全部")
+        // config.yaml may name the matter in the language shown (read i18n.language so the
+        // text follows the switch)
+        var configured = i18n.language ? i18n.categoryName(name) : ""
+        return configured !== "" ? configured : qsTranslate("Category", name)
     }
     function qualityLevel(level) {
         switch (level) {
