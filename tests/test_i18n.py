@@ -295,6 +295,7 @@ def test_config_names_a_matter_per_language(qtbot, window_app):
     assert app.find("staffCategory0").property("text") == "Social security"  # config.yaml wins
     app.languages.setLanguage("zh_CN")
     qtbot.waitUntil(lambda: app.find("staffCategory1").property("text") == "残疾证办理", timeout=3000)
+    assert app.qml_warnings == []
 
 
 def test_category_names_in_config_are_checked(demo_config):

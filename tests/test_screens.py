@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parents[1]
 SCRIPT = ROOT / "scripts" / "render_screens.py"
 sys.path.insert(0, str(ROOT / "scripts"))
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]  # one render run serves them all
 
 SCREENS = ("welcome", "connecting", "call", "rating", "devicecheck", "staff", "admin-pin",
            "admin-pin-wrong", "admin-menu", "admin-log", "admin-details", "admin-report", "notice")
