@@ -276,6 +276,10 @@ class LayoutCheck:
                                               f"under {minimum} px")
             if not _inside(rect, win):
                 self._problem("touch", where, f"{label} runs off the screen")
+            for p in reversed(parents):
+                if p.clip() and not p.inherits("QQuickFlickable") and not _inside(rect, _scene_rect(p)):
+                    self._problem("touch", where, f"{label} is cut by {_name(p, ())}")
+                    break
             own = _attached_accessible(item)
             if own is not None and own.property("ignored"):
                 continue  # a modal blocker or the hidden admin gesture, said so in the QML

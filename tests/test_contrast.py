@@ -64,7 +64,6 @@ MAIN_TEXT = [
 ANY_TEXT = [
     ("text", "pass", "device check: ✓ works"),
     ("text", "danger", "device check: ✗ problem"),
-    ("text", "meter", "the microphone level over its trough"),
     ("primaryText", "primary", "the PIN pad's OK key"),
 ]
 CONTROLS = [
@@ -78,6 +77,7 @@ CONTROLS = [
     ("primary", "panel", "lit progress steps, chart bars: answered"),
     ("chartSecond", "panel", "chart bars: not answered"),
     ("primary", "background", "PIN dots typed"),
+    ("primary", "meter", "the microphone level in its trough"),
 ]
 
 

@@ -82,8 +82,10 @@ Rectangle {
             Item {
                 width: parent.width; height: parent.height
                 Rectangle {
+                    id: meter
                     objectName: "micMeter"
                     anchors.centerIn: parent
+                    anchors.verticalCenterOffset: -meterText.height / 2
                     width: parent.width * 0.9; height: 40 * screen.u
                     radius: 6; color: Theme.meter; border.color: Theme.textSoft; border.width: 2
                     Rectangle {
@@ -93,13 +95,14 @@ Rectangle {
                         radius: 4
                         color: Theme.primary
                     }
-                    Text {
-                        anchors.centerIn: parent
-                        text: screen.check.micDbfs !== undefined ? qsTr("%1 dB").arg(Math.round(screen.check.micDbfs)) : ""
-                        color: Theme.text
-                        font.pixelSize: Theme.smallSize * screen.u
-                        style: Text.Outline; styleColor: Theme.meter
-                    }
+                }
+                // the level in figures under the bar (not over the yellow, where white is unreadable)
+                Text {
+                    id: meterText
+                    anchors { top: meter.bottom; topMargin: 6 * screen.u; horizontalCenter: meter.horizontalCenter }
+                    text: screen.check.micDbfs !== undefined ? qsTr("%1 dB").arg(Math.round(screen.check.micDbfs)) : ""
+                    color: Theme.text
+                    font.pixelSize: Theme.smallSize * screen.u
                 }
             }
         }
@@ -114,26 +117,32 @@ Rectangle {
             resultColor: screen.resultColor(row)
             detail: screen.check.tonePlaying ? qsTr("正在播放测试音…") : qsTr("播放测试音，听到了吗？")
             Row {
+                id: speakerRow
                 spacing: 12 * screen.u
                 anchors.centerIn: parent
+                // three equal buttons filling the card's free height
+                readonly property real buttonH: Math.max(Theme.touchMin, Math.min(parent.height, 160 * screen.u))
                 BigButton {
                     objectName: "playToneButton"
                     u: screen.u * 0.8; baseColor: Theme.primary; textColor: Theme.primaryText
-                    width: screen.speakerButtonW; vertical: true
+                    width: screen.speakerButtonW; height: speakerRow.buttonH; vertical: true
+                    textSize: Theme.smallSize * screen.u
                     icon: "play"; iconSize: 36 * screen.u
                     text: qsTr("播放"); onActivated: kiosk.playTestTone()
                 }
                 BigButton {
                     objectName: "heardButton"
                     u: screen.u * 0.8; baseColor: Theme.neutral; textColor: Theme.neutralText
-                    width: screen.speakerButtonW; vertical: true
+                    width: screen.speakerButtonW; height: speakerRow.buttonH; vertical: true
+                    textSize: Theme.smallSize * screen.u
                     icon: "ok"; iconSize: 36 * screen.u
                     text: qsTr("听到了"); onActivated: kiosk.confirmSpeaker(true)
                 }
                 BigButton {
                     objectName: "notHeardButton"
                     u: screen.u * 0.8; baseColor: Theme.neutral; textColor: Theme.neutralText
-                    width: screen.speakerButtonW; vertical: true
+                    width: screen.speakerButtonW; height: speakerRow.buttonH; vertical: true
+                    textSize: Theme.smallSize * screen.u
                     icon: "not-heard"; iconSize: 36 * screen.u
                     text: qsTr("没听到"); onActivated: kiosk.confirmSpeaker(false)
                 }
