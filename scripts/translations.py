@@ -13,6 +13,7 @@ it never changes the files in the repository; the test suite runs it.
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import sys
@@ -99,19 +100,14 @@ def update() -> None:
 
 
 def _translate_to_itself(ts: Path) -> None:
-    tree = ET.parse(ts)
-    for message in tree.getroot().iter("message"):
-        translation = message.find("translation")
-        if translation is None:
-            translation = ET.SubElement(message, "translation")
-        if translation.get("type") == "unfinished" or not (translation.text or ""):
-            translation.text = message.findtext("source")
-            translation.attrib.pop("type", None)
-    ET.indent(tree)
-    with open(ts, "wb") as f:
-        f.write(b'<?xml version="1.0" encoding="utf-8"?>\n<!DOCTYPE TS>\n')
-        tree.write(f, encoding="utf-8", xml_declaration=False)
-        f.write(b"\n")
+    """The source language's file: each new text translates to itself (lupdate's own layout
+    kept, so the file only changes where a text came or went)."""
+    text = ts.read_text(encoding="utf-8")
+    filled = re.sub(r'(<source>(.*?)</source>\s*(?:<comment>.*?</comment>\s*)?)'
+                    r'<translation type="unfinished">\s*</translation>',
+                    lambda m: f"{m.group(1)}<translation>{m.group(2)}</translation>", text, flags=re.S)
+    if filled != text:
+        ts.write_text(filled, encoding="utf-8")
 
 
 def build() -> None:
