@@ -103,9 +103,9 @@ def _translate_to_itself(ts: Path) -> None:
     """The source language's file: each new text translates to itself (lupdate's own layout
     kept, so the file only changes where a text came or went)."""
     text = ts.read_text(encoding="utf-8")
-    filled = re.sub(r'(<source>(.*?)</source>\s*(?:<comment>.*?</comment>\s*)?)'
+    filled = re.sub(r'(<source>([^<]*)</source>\s*(?:<comment>[^<]*</comment>\s*)?)'
                     r'<translation type="unfinished">\s*</translation>',
-                    lambda m: f"{m.group(1)}<translation>{m.group(2)}</translation>", text, flags=re.S)
+                    lambda m: f"{m.group(1)}<translation>{m.group(2)}</translation>", text)
     if filled != text:
         ts.write_text(filled, encoding="utf-8")
 

@@ -156,6 +156,16 @@ def test_check_fails_on_a_new_or_unfinished_text(tmp_path):
     assert any("结束通话" in p and "not translated" in p for p in found)
 
 
+def test_update_fills_the_chinese_file_with_the_texts_themselves(tmp_path):
+    original = ts_file("zh_CN").read_text(encoding="utf-8")
+    assert "<translation>结束通话</translation>" in original
+    ts = tmp_path / "kiosk_zh_CN.ts"
+    ts.write_text(original.replace("<translation>结束通话</translation>",
+                                   '<translation type="unfinished"></translation>', 1), encoding="utf-8")
+    translations._translate_to_itself(ts)
+    assert ts.read_text(encoding="utf-8") == original
+
+
 # --- .qm built on demand ------------------------------------------------------------------------
 
 def test_qm_built_when_missing_or_stale(tmp_path, qapp):
