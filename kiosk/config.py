@@ -89,6 +89,13 @@ class KioskConfig:
         default=("社保", "医疗", "民政", "企业登记", "其他"),
         metadata=_check(lambda v: 0 < len(v) <= 20 and all(c.strip() and len(c) <= 32 for c in v)
                         and len(set(v)) == len(v), "1 to 20 different names of at most 32 characters"))
+    # the matters in another language, for the Welcome screen's language switch:
+    # {en: {社保: Social insurance}}; one left out shows as the translation files have it
+    category_names: Mapping[str, Mapping[str, str]] = field(
+        default_factory=lambda: MappingProxyType({}),
+        metadata=_check(lambda v: all(k in ("zh_CN", "en") for k in v)
+                        and all(t.strip() and len(t) <= 40 for names in v.values() for t in names.values()),
+                        "languages zh_CN or en, each with names of at most 40 characters"))
     retention_years: float = field(default=3.0, metadata=_range(0.1, 50))  # older records are removed
     # the mouse pointer: "auto" hides it when the machine has a touch screen, "hidden", "shown"
     cursor: Literal["auto", "hidden", "shown"] = "auto"

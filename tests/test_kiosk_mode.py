@@ -352,20 +352,20 @@ def test_out_of_hours_welcome_says_when_it_opens_and_the_alternatives(qtbot, dem
         QTest.qWait(50)
         assert vm.outOfHours and closed.isVisible() and not start.isVisible() and not how.isVisible()
         shown = texts(closed)
-        assert "Opens again today at 13:30" in shown, shown
+        assert "今天 13:30 再开始服务" in shown, shown
         assert ["12345", "https://help.example.gov.cn/deaf"] == [
             app.find(f"alternativeValue{i}").property("text") for i in range(2)]
-        assert "Text hotline" in shown and "Website" in shown
+        assert "文字热线" in shown and "网站" in shown
 
         vm.clock = lambda: _shanghai(23, 18, 0)  # Monday evening: tomorrow
         vm.refreshHours()
         QTest.qWait(50)
-        assert "Opens again tomorrow at 08:30" in texts(closed)
+        assert "明天 08:30 再开始服务" in texts(closed)
 
         vm.clock = lambda: _shanghai(25, 9, 0)  # Wednesday: next Monday, with its date
         vm.refreshHours()
         QTest.qWait(50)
-        assert "Opens again on Monday (11-30) at 08:30" in texts(closed)
+        assert "星期一（11-30）08:30 再开始服务" in texts(closed)
         # everything on it fits inside the box, nothing is cut off
         box = closed.mapRectToScene(closed.boundingRect())
         for i in range(2):

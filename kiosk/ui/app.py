@@ -30,6 +30,7 @@ from kiosk.demo import EmbeddedServices, open_store
 from kiosk.sessions.pin import PIN_FILE, PinStore
 from kiosk.ui.admin import AdminViewModel
 from kiosk.ui.bridge import CallBridge
+from kiosk.ui.i18n import Languages
 from kiosk.ui.viewmodel import KioskViewModel
 
 log = logging.getLogger("kiosk.ui")
@@ -294,6 +295,10 @@ class KioskApp:
         self.admin.setParent(self.qml)
         self.qml.rootContext().setContextProperty("kiosk", self.vm)
         self.qml.rootContext().setContextProperty("admin", self.admin)
+        self.languages = Languages(self.qml, default=config.kiosk.language,
+                                   category_names=config.kiosk.category_names, parent=self.qml)
+        self.languages.follow(self.vm, self.vm.idleSeconds, config.kiosk.idle_timeout_s)
+        self.qml.rootContext().setContextProperty("i18n", self.languages)
         self.qml.rootContext().setContextProperty("assetsUrl", QUrl.fromLocalFile(str(ASSETS) + "/").toString())
         self._qml_warnings: list[str] = []
         self.qml.warnings.connect(lambda ws: self._qml_warnings.extend(w.toString() for w in ws))

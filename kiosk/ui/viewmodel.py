@@ -453,6 +453,10 @@ class KioskViewModel(QObject):
         admin area stay open while someone uses them."""
         self._last_touch = time.monotonic()
 
+    def idleSeconds(self) -> float:
+        """Seconds since the last touch anywhere on the window."""
+        return time.monotonic() - self._last_touch
+
     @Slot()
     def cancelCall(self) -> None:
         if self._screen == CONNECTING:

@@ -89,7 +89,7 @@ Item {
         anchors.fill: parent
         visible: admin.confirmLeave
         color: Theme.overlay
-        MouseArea { anchors.fill: parent }  // nothing behind it can be touched
+        MouseArea { anchors.fill: parent; Accessible.ignored: true }  // nothing behind it can be touched
         Rectangle {
             anchors.centerIn: parent
             width: Math.min(parent.width - 2 * Theme.margin * page.u, 900 * page.u)

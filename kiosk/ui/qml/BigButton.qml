@@ -12,10 +12,15 @@ Rectangle {
     property real textSize: Theme.buttonText * u
     property real iconSize: 64 * u
     property bool vertical: false
+    // a digit key or a choice in a list: the words are all there is to show (every action
+    // button has a pictogram; the screen checks say so)
+    property bool wordsOnly: false
+    // what a screen reader says: the words on it, or (a button with only a pictogram) this
+    property string accessibleName: label.text
     signal activated()
 
-    implicitWidth: Math.max(grid.implicitWidth + 64 * u, Math.max(64, Theme.minTouch * u))
-    implicitHeight: Math.max(grid.implicitHeight + 40 * u, Math.max(64, Theme.minTouch * u))
+    implicitWidth: Math.max(grid.implicitWidth + 64 * u, Math.max(Theme.touchMin, Theme.minTouch * u))
+    implicitHeight: Math.max(grid.implicitHeight + 40 * u, Math.max(Theme.touchMin, Theme.minTouch * u))
     radius: Theme.radius * u
     color: mouse.pressed ? Qt.darker(baseColor, 1.25) : baseColor
     border.color: borderColor
@@ -24,7 +29,7 @@ Rectangle {
     Behavior on scale { NumberAnimation { duration: 80 } }
 
     Accessible.role: Accessible.Button
-    Accessible.name: label.text
+    Accessible.name: accessibleName
     Accessible.focusable: true
     Accessible.onPressAction: button.activated()
 
@@ -38,8 +43,12 @@ Rectangle {
         Pictogram {
             name: button.icon
             visible: button.icon !== ""
-            width: button.iconSize
-            height: button.iconSize
+            // smaller rather than pushing the words out of the button
+            width: button.vertical
+                   ? Math.max(0.4 * button.iconSize, Math.min(button.iconSize,
+                         button.height - label.height - grid.spacing - 32 * button.u))
+                   : Math.min(button.iconSize, button.height - 16 * button.u)
+            height: width
         }
         Text {
             id: label

@@ -6,7 +6,7 @@ import QtMultimedia
 Rectangle {
     id: screen
     property real u: 1
-    color: "black"
+    color: Theme.video
     Accessible.role: Accessible.Pane
     Accessible.name: qsTr("通话中")
 
@@ -221,7 +221,7 @@ Rectangle {
         baseColor: Theme.neutral
         textColor: Theme.neutralText
         icon: "document"
-        text: qsTr("Text")
+        text: qsTr("文字")
         onActivated: kiosk.openText()
     }
 
@@ -232,6 +232,7 @@ Rectangle {
         width: Math.min(videoArea.width - 2 * Theme.margin * screen.u, 360 * screen.u)
         baseColor: Theme.danger
         textColor: Theme.dangerText
+        borderColor: Theme.text  // seen against any picture
         icon: "hang-up"
         text: qsTr("结束通话")
         onActivated: kiosk.hangUp()

@@ -18,13 +18,15 @@ Rectangle {
 
     Text {
         id: name
-        anchors { top: parent.top; left: parent.left; margins: 16 * card.u }
+        anchors { top: parent.top; left: parent.left; right: result.left; margins: 16 * card.u }
+        wrapMode: Text.WordWrap
         text: card.label
         color: Theme.text
         font.pixelSize: Theme.bodySize * card.u
         font.bold: true
     }
     Rectangle {
+        id: result
         objectName: card.objectName + "Result"
         anchors { top: parent.top; right: parent.right; margins: 12 * card.u }
         width: badge.implicitWidth + 28 * card.u

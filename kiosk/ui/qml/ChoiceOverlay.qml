@@ -15,7 +15,7 @@ Rectangle {
     Accessible.role: Accessible.Dialog
     Accessible.name: title
 
-    MouseArea { anchors.fill: parent; onClicked: overlay.dismissed() }
+    MouseArea { anchors.fill: parent; onClicked: overlay.dismissed(); Accessible.ignored: true }  // its Cancel button says the same
 
     Rectangle {
         id: panel
@@ -27,7 +27,7 @@ Rectangle {
         color: Theme.panel
         border.color: Theme.textSoft
         border.width: 2
-        MouseArea { anchors.fill: parent }  // a tap on the panel is not a tap beside it
+        MouseArea { anchors.fill: parent; Accessible.ignored: true }  // a tap on the panel is not a tap beside it
 
         Text {
             id: heading
@@ -53,11 +53,12 @@ Rectangle {
                     BigButton {
                         objectName: overlay.namePrefix + (modelData.value === "" ? "all" : modelData.value)
                         u: overlay.u
-                        height: Math.max(64, 84 * overlay.u)
+                        height: Math.max(Theme.touchMin, 84 * overlay.u)
                         baseColor: modelData.value === overlay.current ? Theme.primary : Theme.neutral
                         textColor: modelData.value === overlay.current ? Theme.primaryText : Theme.neutralText
                         textSize: Theme.smallSize * overlay.u
                         icon: modelData.value === overlay.current ? "ok" : ""
+                        wordsOnly: true
                         iconSize: 32 * overlay.u
                         text: modelData.label
                         onActivated: overlay.chosen(modelData.value)
@@ -70,11 +71,13 @@ Rectangle {
             objectName: overlay.namePrefix + "cancel"
             u: overlay.u
             anchors { bottom: parent.bottom; right: parent.right; margins: Theme.margin * overlay.u * 0.75 }
-            height: Math.max(64, 80 * overlay.u)
+            height: Math.max(Theme.touchMin, 80 * overlay.u)
             baseColor: Theme.panel
             textColor: Theme.text
             borderColor: Theme.textSoft
             textSize: Theme.smallSize * overlay.u
+            icon: "cancel-light"
+            iconSize: 36 * overlay.u
             text: qsTr("取消")
             onActivated: overlay.dismissed()
         }

@@ -113,6 +113,35 @@ Rectangle {
         }
     }
 
+    // The interpreter answered: the frame flashes (the answer is seen, not heard) while the
+    // video starts.
+    Rectangle {
+        id: answerFlash
+        objectName: "answeredFlash"
+        anchors.fill: parent
+        color: "transparent"
+        border.color: Theme.signal
+        border.width: 18 * screen.u
+        opacity: 0
+        SequentialAnimation {
+            id: answered
+            loops: 2
+            NumberAnimation { target: answerFlash; property: "opacity"; to: 1; duration: 200 }
+            NumberAnimation { target: answerFlash; property: "opacity"; to: 0; duration: 300 }
+        }
+    }
+    Connections {
+        target: kiosk
+        function onChanged() {
+            if (screen.visible && kiosk.callState === "connecting" && !answered.running && !screen.answerShown) {
+                screen.answerShown = true
+                answered.restart()
+            }
+        }
+    }
+    property bool answerShown: false
+    onVisibleChanged: answerShown = false
+
     BigButton {
         id: cancel
         objectName: "cancelButton"

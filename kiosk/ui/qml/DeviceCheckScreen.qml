@@ -10,6 +10,8 @@ Rectangle {
     Accessible.name: title.text
 
     readonly property var check: kiosk.check
+    // the speaker card's three buttons share its width (words wrap rather than run out)
+    readonly property real speakerButtonW: (rows.cellW - 2 * 12 * screen.u * 2 - 24 * screen.u) / 3
 
     function resultText(row) {
         if (!row || row.result === "pending") return qsTr("检查中…")
@@ -17,7 +19,7 @@ Rectangle {
     }
     function resultColor(row) {
         if (!row || row.result === "pending") return Theme.panel
-        return row.result === "pass" ? "#1B6E3A" : Theme.danger
+        return row.result === "pass" ? Theme.pass : Theme.danger
     }
 
     Text {
@@ -80,10 +82,12 @@ Rectangle {
             Item {
                 width: parent.width; height: parent.height
                 Rectangle {
+                    id: meter
                     objectName: "micMeter"
                     anchors.centerIn: parent
+                    anchors.verticalCenterOffset: -meterText.height / 2
                     width: parent.width * 0.9; height: 40 * screen.u
-                    radius: 6; color: "#0B1624"; border.color: Theme.textSoft; border.width: 2
+                    radius: 6; color: Theme.meter; border.color: Theme.textSoft; border.width: 2
                     Rectangle {
                         anchors { left: parent.left; top: parent.top; bottom: parent.bottom; margins: 4 }
                         // -60 dBFS … 0 dBFS across the meter
@@ -91,13 +95,14 @@ Rectangle {
                         radius: 4
                         color: Theme.primary
                     }
-                    Text {
-                        anchors.centerIn: parent
-                        text: screen.check.micDbfs !== undefined ? qsTr("%1 dB").arg(Math.round(screen.check.micDbfs)) : ""
-                        color: Theme.text
-                        font.pixelSize: Theme.smallSize * screen.u
-                        style: Text.Outline; styleColor: "#0B1624"
-                    }
+                }
+                // the level in figures under the bar (not over the yellow, where white is unreadable)
+                Text {
+                    id: meterText
+                    anchors { top: meter.bottom; topMargin: 6 * screen.u; horizontalCenter: meter.horizontalCenter }
+                    text: screen.check.micDbfs !== undefined ? qsTr("%1 dB").arg(Math.round(screen.check.micDbfs)) : ""
+                    color: Theme.text
+                    font.pixelSize: Theme.smallSize * screen.u
                 }
             }
         }
@@ -112,21 +117,33 @@ Rectangle {
             resultColor: screen.resultColor(row)
             detail: screen.check.tonePlaying ? qsTr("正在播放测试音…") : qsTr("播放测试音，听到了吗？")
             Row {
+                id: speakerRow
                 spacing: 12 * screen.u
                 anchors.centerIn: parent
+                // three equal buttons filling the card's free height
+                readonly property real buttonH: Math.max(Theme.touchMin, Math.min(parent.height, 160 * screen.u))
                 BigButton {
                     objectName: "playToneButton"
                     u: screen.u * 0.8; baseColor: Theme.primary; textColor: Theme.primaryText
+                    width: screen.speakerButtonW; height: speakerRow.buttonH; vertical: true
+                    textSize: Theme.smallSize * screen.u
+                    icon: "play"; iconSize: 36 * screen.u
                     text: qsTr("播放"); onActivated: kiosk.playTestTone()
                 }
                 BigButton {
                     objectName: "heardButton"
                     u: screen.u * 0.8; baseColor: Theme.neutral; textColor: Theme.neutralText
+                    width: screen.speakerButtonW; height: speakerRow.buttonH; vertical: true
+                    textSize: Theme.smallSize * screen.u
+                    icon: "ok"; iconSize: 36 * screen.u
                     text: qsTr("听到了"); onActivated: kiosk.confirmSpeaker(true)
                 }
                 BigButton {
                     objectName: "notHeardButton"
                     u: screen.u * 0.8; baseColor: Theme.neutral; textColor: Theme.neutralText
+                    width: screen.speakerButtonW; height: speakerRow.buttonH; vertical: true
+                    textSize: Theme.smallSize * screen.u
+                    icon: "not-heard"; iconSize: 36 * screen.u
                     text: qsTr("没听到"); onActivated: kiosk.confirmSpeaker(false)
                 }
             }
@@ -145,6 +162,7 @@ Rectangle {
                 objectName: "recheckDispatchButton"
                 anchors.centerIn: parent
                 u: screen.u * 0.8; baseColor: Theme.neutral; textColor: Theme.neutralText
+                icon: "refresh"; iconSize: 40 * screen.u
                 text: qsTr("再检查一次"); onActivated: kiosk.recheckDispatch()
             }
         }

@@ -9,8 +9,8 @@ Rectangle {
     property string value
     signal activated()
 
-    implicitWidth: Math.max(64, content.implicitWidth + 40 * u)
-    implicitHeight: Math.max(64, 80 * u)
+    implicitWidth: Math.max(Theme.touchMin, content.implicitWidth + 40 * u)
+    implicitHeight: Math.max(Theme.touchMin, 80 * u)
     radius: 16 * u
     color: mouse.pressed ? Qt.darker(Theme.panel, 1.3) : Theme.panel
     border.color: Theme.textSoft

@@ -10,14 +10,14 @@ Item {
     readonly property int steps: 4
     readonly property real cardSize: Math.min(width, height - caption.height - dots.height - 2 * layout.spacing)
     readonly property var captions: [
-        qsTr("Tap the big button"),
-        qsTr("Wait a moment"),
-        qsTr("The interpreter appears and signs with you"),
-        qsTr("Show how it went with a face")
+        qsTr("点大按钮"),
+        qsTr("稍等一下"),
+        qsTr("翻译员出现，和您打手语"),
+        qsTr("点一张脸，说说满不满意")
     ]
 
     Accessible.role: Accessible.Animation
-    Accessible.name: qsTr("How it works") + ": " + captions.join(", ")
+    Accessible.name: qsTr("怎么用") + ": " + captions.join(", ")
 
     // from the first step again whenever Welcome comes back
     onVisibleChanged: if (visible) { step = 0; timer.restart() }

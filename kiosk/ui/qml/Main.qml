@@ -11,6 +11,13 @@ Window {
     color: Theme.background
     title: qsTr("手语翻译服务")
 
+    // 12 mm on this screen (Screen.pixelDensity: physical pixels per mm), never under 64 px
+    Binding {
+        target: Theme
+        property: "touchMin"
+        value: Math.max(64, Math.ceil(12 * root.Screen.pixelDensity))
+    }
+
     // one unit of size: 1 at 1280×800, larger on bigger screens, never tiny
     readonly property real u: Math.max(0.6, Math.min(width / 1280, height / 800))
 

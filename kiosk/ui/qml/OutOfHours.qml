@@ -18,30 +18,30 @@ Rectangle {
 
     function dayName(isoWeekday) {
         switch (isoWeekday) {
-        case 1: return qsTr("Monday")
-        case 2: return qsTr("Tuesday")
-        case 3: return qsTr("Wednesday")
-        case 4: return qsTr("Thursday")
-        case 5: return qsTr("Friday")
-        case 6: return qsTr("Saturday")
-        case 7: return qsTr("Sunday")
+        case 1: return qsTr("星期一")
+        case 2: return qsTr("星期二")
+        case 3: return qsTr("星期三")
+        case 4: return qsTr("星期四")
+        case 5: return qsTr("星期五")
+        case 6: return qsTr("星期六")
+        case 7: return qsTr("星期日")
         default: return ""
         }
     }
     function openingText() {
-        if (kiosk.opensInDays < 0) return qsTr("No service hours are set. Please ask the staff.")
-        if (kiosk.opensInDays === 0) return qsTr("Opens again today at %1").arg(kiosk.opensAt)
-        if (kiosk.opensInDays === 1) return qsTr("Opens again tomorrow at %1").arg(kiosk.opensAt)
-        return qsTr("Opens again on %1 (%2) at %3").arg(dayName(kiosk.opensWeekday))
+        if (kiosk.opensInDays < 0) return qsTr("还没有设定服务时间，请问工作人员。")
+        if (kiosk.opensInDays === 0) return qsTr("今天 %1 再开始服务").arg(kiosk.opensAt)
+        if (kiosk.opensInDays === 1) return qsTr("明天 %1 再开始服务").arg(kiosk.opensAt)
+        return qsTr("%1（%2）%3 再开始服务").arg(dayName(kiosk.opensWeekday))
                                                  .arg(kiosk.opensDate).arg(kiosk.opensAt)
     }
     function kindName(kind) {
         switch (kind) {
-        case "text_hotline": return qsTr("Text hotline")
-        case "sms": return qsTr("SMS")
-        case "web": return qsTr("Website")
-        case "email": return qsTr("E-mail")
-        case "wechat": return qsTr("WeChat")
+        case "text_hotline": return qsTr("文字热线")
+        case "sms": return qsTr("短信")
+        case "web": return qsTr("网站")
+        case "email": return qsTr("电子邮件")
+        case "wechat": return qsTr("微信")
         default: return kind
         }
     }
@@ -72,7 +72,7 @@ Rectangle {
                 objectName: "outOfHoursTitle"
                 anchors.verticalCenter: parent.verticalCenter
                 width: Math.min(implicitWidth, content.width - 92 * box.u)
-                text: qsTr("The interpreting service is closed now")
+                text: qsTr("现在不是手语翻译服务时间")
                 color: Theme.text
                 font.pixelSize: Theme.bodySize * box.u
                 font.bold: true
@@ -92,7 +92,7 @@ Rectangle {
         Text {
             visible: kiosk.alternatives.length > 0
             width: parent.width
-            text: qsTr("Until then you can reach us by:")
+            text: qsTr("这段时间您可以这样联系我们：")
             color: Theme.textSoft
             font.pixelSize: Theme.smallSize * box.u
             horizontalAlignment: Text.AlignHCenter

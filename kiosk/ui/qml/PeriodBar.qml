@@ -13,7 +13,7 @@ Row {
 
     Rectangle {
         objectName: bar.name + "Prev"
-        width: Math.max(64, 80 * bar.u); height: width
+        width: Math.max(Theme.touchMin, 80 * bar.u); height: width
         radius: 16 * bar.u
         color: prevMouse.pressed ? Qt.darker(Theme.panel, 1.3) : Theme.panel
         border.color: Theme.textSoft; border.width: 2
@@ -34,7 +34,7 @@ Row {
     }
     Rectangle {
         objectName: bar.name + "Next"
-        width: Math.max(64, 80 * bar.u); height: width
+        width: Math.max(Theme.touchMin, 80 * bar.u); height: width
         radius: 16 * bar.u
         color: nextMouse.pressed ? Qt.darker(Theme.panel, 1.3) : Theme.panel
         border.color: Theme.textSoft; border.width: 2

@@ -76,7 +76,7 @@ Item {
             Text {
                 id: command
                 anchors.centerIn: parent
-                text: "kiosk set-pin"
+                text: "kiosk set-pin"  // i18n-exempt: a command to type, the same in every language
                 color: Theme.text
                 font.family: "monospace"
                 font.pixelSize: Theme.bodySize * page.u
@@ -150,7 +150,7 @@ Item {
             id: keys
             columns: 3
             spacing: 16 * page.u
-            readonly property real keyH: Math.max(64, Math.min((page.wide ? 120 : 150) * page.u,
+            readonly property real keyH: Math.max(Theme.touchMin, Math.min((page.wide ? 120 : 150) * page.u,
                 ((page.wide ? page.height - heading.height - 3 * Theme.margin * page.u
                             : page.height * 0.5) - 3 * spacing) / 4))
             readonly property real keyW: Math.max(keyH, 170 * page.u)
@@ -167,9 +167,10 @@ Item {
                     textColor: modelData === "ok" ? Theme.primaryText : Theme.neutralText
                     textSize: (modelData.length === 1 ? Theme.titleSize : Theme.smallSize) * page.u
                     icon: modelData === "back" ? "backspace" : modelData === "ok" ? "ok" : ""
+                    wordsOnly: modelData.length === 1
                     iconSize: 40 * page.u
                     text: modelData === "back" ? "" : modelData === "ok" ? qsTr("确定") : modelData
-                    Accessible.name: modelData === "back" ? qsTr("删除") : text
+                    accessibleName: modelData === "back" ? qsTr("删除") : text
                     onActivated: {
                         if (modelData === "back") admin.pinBackspace()
                         else if (modelData === "ok") admin.pinSubmit()

@@ -82,6 +82,8 @@ Rectangle {
             baseColor: Theme.panel
             textColor: Theme.text
             textSize: Theme.smallSize * screen.u
+            icon: "skip"
+            iconSize: 40 * screen.u
             text: qsTr("不评价")
             onActivated: kiosk.skipRating()
         }

@@ -14,7 +14,7 @@ Grid {
     readonly property real cellW: (width - (columns - 1) * spacing) / columns
     readonly property real cellH: (height - (wide ? 0 : spacing)) / (wide ? 1 : 2)
     readonly property color answeredColor: Theme.primary
-    readonly property color otherColor: "#FF8A7A"   // 6.9:1 on the panel: a second, distinct hue
+    readonly property color otherColor: Theme.chartSecond
 
     // a round upper end for the value axis and a whole-number tick
     function niceMax(n) {
@@ -56,7 +56,7 @@ Grid {
         labelTextColor: Theme.text
         axisXLabelFont.pixelSize: Theme.smallSize * charts.u * 0.62
         axisYLabelFont.pixelSize: Theme.smallSize * charts.u * 0.62
-        grid.mainColor: "#3A5673"
+        grid.mainColor: Theme.gridLine
         axisX.mainColor: Theme.textSoft
         axisY.mainColor: Theme.textSoft
     }

@@ -18,7 +18,7 @@ Item {
         objectName: "reportBackButton"
         u: page.u
         anchors { top: parent.top; left: parent.left; margins: Theme.margin * page.u * 0.6 }
-        height: Math.max(64, 80 * page.u)
+        height: Math.max(Theme.touchMin, 80 * page.u)
         baseColor: Theme.neutral
         textColor: Theme.neutralText
         textSize: Theme.smallSize * page.u
@@ -43,7 +43,7 @@ Item {
             BigButton {
                 objectName: modelData.name
                 u: page.u
-                height: Math.max(64, 80 * page.u)
+                height: Math.max(Theme.touchMin, 80 * page.u)
                 enabled: page.r.ready === true && admin.exportState !== "busy"
                 opacity: enabled ? 1 : 0.45
                 baseColor: Theme.neutral
@@ -187,7 +187,7 @@ Item {
             wrapMode: Text.WrapAnywhere
             horizontalAlignment: Text.AlignHCenter
         }
-        MouseArea { anchors.fill: parent; onClicked: exportNote.shown = false }
+        MouseArea { anchors.fill: parent; onClicked: exportNote.shown = false; Accessible.ignored: true }  // the note also leaves by itself
         Timer {
             id: exportTimer
             interval: 10000

@@ -12,7 +12,7 @@ Rectangle {
     Accessible.role: Accessible.Dialog
     Accessible.name: title.text
 
-    MouseArea { anchors.fill: parent }  // the log behind cannot be touched
+    MouseArea { anchors.fill: parent; Accessible.ignored: true }  // the log behind cannot be touched
 
     function orDash(v) { return v === undefined || v === null || v === "" ? "—" : v }
 
@@ -42,7 +42,7 @@ Rectangle {
     readonly property var fields: [
         [qsTr("点击时间"), orDash(d.requestedAt)],
         [qsTr("发起"), Words.startedBy(d.startedBy)],
-        [qsTr("事项"), orDash(d.category)],
+        [qsTr("事项"), d.category ? Words.category(d.category) : orDash(d.category)],
         [qsTr("翻译员接听"), orDash(d.answeredAt)],
         [qsTr("视频接通"), orDash(d.connectedAt)],
         [qsTr("结束时间"), orDash(d.endedAt)],
@@ -72,7 +72,7 @@ Rectangle {
         objectName: "closeDetailsButton"
         u: sheet.u
         anchors { top: parent.top; right: parent.right; margins: Theme.margin * sheet.u * 0.6 }
-        height: Math.max(64, 80 * sheet.u)
+        height: Math.max(Theme.touchMin, 80 * sheet.u)
         baseColor: Theme.neutral
         textColor: Theme.neutralText
         textSize: Theme.smallSize * sheet.u

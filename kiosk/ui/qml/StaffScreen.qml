@@ -76,9 +76,9 @@ Rectangle {
                     height: grid.cellH
                     baseColor: Theme.neutral
                     textColor: Theme.neutralText
-                    icon: modelData === "其他" || modelData === "其它" ? "other" : "document"
+                    icon: modelData === "其他" || modelData === "其它" ? "other" : "document"  // i18n-exempt: config values, not shown
                     iconSize: Math.min(80 * screen.u, grid.cellH * 0.55)
-                    text: modelData
+                    text: Words.category(modelData)
                     onActivated: kiosk.startStaffCall(modelData)
                 }
             }

@@ -55,7 +55,7 @@ Rectangle {
             u: panel.u * 0.7
             baseColor: Theme.neutral
             textColor: Theme.neutralText
-            text: kiosk.textOnly ? qsTr("Show video") : qsTr("Text only")
+            text: kiosk.textOnly ? qsTr("显示视频") : qsTr("只用文字")
             onActivated: kiosk.setTextOnly(!kiosk.textOnly)
         }
         BigButton {
@@ -63,7 +63,7 @@ Rectangle {
             u: panel.u * 0.7
             baseColor: Theme.neutral
             textColor: Theme.neutralText
-            text: qsTr("Hide text")
+            text: qsTr("收起文字")
             onActivated: kiosk.closeText()
         }
     }
@@ -75,7 +75,7 @@ Rectangle {
         height: header.height
         width: parent.width - header.width - 3 * panel.gap
         verticalAlignment: Text.AlignVCenter
-        text: qsTr("Interpreter writes:")
+        text: qsTr("翻译员写的：")
         color: Theme.text
         font.pixelSize: Theme.bodySize * panel.u
         font.bold: true
@@ -117,7 +117,7 @@ Rectangle {
         id: residentLabel
         anchors { left: parent.left; top: interpreterBox.bottom; leftMargin: panel.gap; topMargin: panel.gap }
         width: parent.width - 2 * panel.gap
-        text: qsTr("You write (the interpreter sees each letter):")
+        text: qsTr("您写的（翻译员能看到每个字）：")
         color: Theme.text
         font.pixelSize: Theme.smallSize * panel.u
         font.bold: true

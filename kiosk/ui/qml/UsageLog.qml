@@ -21,7 +21,7 @@ Item {
             admin.reasons.forEach(function (r) { list.push({ value: r, label: Words.endReason(r) }) })
         } else if (which === "category") {
             list.push({ value: "", label: qsTr("全部") })
-            admin.categories.forEach(function (c) { list.push({ value: c, label: c }) })
+            admin.categories.forEach(function (c) { list.push({ value: c, label: Words.category(c) }) })
             list.push({ value: "-", label: Words.category("-") })
         } else if (which === "startedBy") {
             list.push({ value: "", label: qsTr("全部") })
@@ -37,7 +37,7 @@ Item {
         objectName: "logBackButton"
         u: page.u
         anchors { top: parent.top; left: parent.left; margins: Theme.margin * page.u * 0.6 }
-        height: Math.max(64, 80 * page.u)
+        height: Math.max(Theme.touchMin, 80 * page.u)
         baseColor: Theme.neutral
         textColor: Theme.neutralText
         textSize: Theme.smallSize * page.u
@@ -154,7 +154,7 @@ Item {
                 required property int rating
                 required property bool answered
                 width: list.width
-                height: Math.max(64, 72 * page.u)
+                height: Math.max(Theme.touchMin, 72 * page.u)
                 color: rowMouse.pressed ? Qt.lighter(Theme.panel, 1.4) : index % 2 ? Theme.panel : Theme.background
                 Accessible.role: Accessible.Row
                 Accessible.name: time + " " + Words.startedBy(startedBy) + " " + Words.endReason(endReason)
@@ -163,7 +163,7 @@ Item {
                     width: parent.width - 32 * page.u
                     height: parent.height
                     Repeater {
-                        model: [row.time, Words.startedBy(row.startedBy), row.category || "—",
+                        model: [row.time, Words.startedBy(row.startedBy), row.category ? Words.category(row.category) : "—",
                                 row.waitText || "—", row.talkText || "—", Words.endReason(row.endReason),
                                 row.answered || row.rating ? Words.rating(row.rating) : "—"]
                         Text {
@@ -173,6 +173,8 @@ Item {
                             text: modelData
                             color: Theme.text
                             font.pixelSize: Theme.smallSize * page.u * 0.85
+                            wrapMode: Text.WordWrap
+                            maximumLineCount: 2
                             elide: Text.ElideRight
                         }
                     }

@@ -8,9 +8,36 @@ Rectangle {
     Accessible.role: Accessible.Pane
     Accessible.name: title.text
 
+    // top right: the language switch, and the counter staff's own button
+    Row {
+        id: topBar
+        anchors { top: parent.top; right: parent.right; margins: 20 * screen.u }
+        spacing: 16 * screen.u
+        LanguageSwitch {
+            objectName: "languageSwitch"
+            u: screen.u
+        }
+        // for counter staff: small and quiet beside the resident's button; it asks which
+        // matter the session is about, the resident's own tap never asks anything
+        BigButton {
+            objectName: "staffButton"
+            u: screen.u
+            height: Math.max(Theme.touchMin, 76 * screen.u)
+            baseColor: Theme.panel
+            textColor: Theme.text
+            borderColor: Theme.textSoft
+            textSize: Theme.smallSize * screen.u
+            icon: "staff"
+            iconSize: 44 * screen.u
+            text: qsTr("工作人员")
+            onActivated: kiosk.openStaffPanel()
+        }
+    }
+
     Column {
         id: header
-        anchors { top: parent.top; left: parent.left; right: parent.right; margins: Theme.margin * screen.u }
+        anchors { top: topBar.bottom; left: parent.left; right: parent.right
+                  leftMargin: Theme.margin * screen.u; rightMargin: Theme.margin * screen.u; topMargin: 8 * screen.u }
         spacing: 8 * screen.u
         Text {
             id: title
@@ -23,8 +50,9 @@ Rectangle {
             wrapMode: Text.WordWrap
         }
         Text {
+            objectName: "locationText"
             width: parent.width
-            text: kiosk.location
+            text: kiosk.location  // i18n-exempt: the hall's name, from config.yaml
             color: Theme.textSoft
             font.pixelSize: Theme.smallSize * screen.u
             horizontalAlignment: Text.AlignHCenter
@@ -32,17 +60,31 @@ Rectangle {
         }
     }
 
+    // the space between the title and the words below: the call button sits in its middle
+    Item {
+        id: middle
+        anchors { top: header.bottom; bottom: deviceNote.visible ? deviceNote.top : hint.top
+                  left: parent.left; right: parent.right; margins: Theme.margin * screen.u * 0.75 }
+    }
+
     BigButton {
         id: start
         objectName: "startCallButton"
         u: screen.u
         vertical: true
-        anchors.centerIn: parent
-        anchors.verticalCenterOffset: 10 * screen.u
-        width: Math.min(parent.width - 2 * Theme.margin * screen.u, 760 * screen.u)
-        height: Math.min(parent.height - header.height - hint.height - deviceNote.height
-                         - 4 * Theme.margin * screen.u,
-                         (parent.height > parent.width ? 760 : 440) * screen.u)
+        // the button and the moving pictures form one group, centred in the free space: side
+        // by side in landscape, the pictures below the button in portrait
+        readonly property bool portrait: screen.height > screen.width
+        readonly property bool withHow: how.visible
+        readonly property real howRoom: !withHow ? 0 : portrait ? 440 * screen.u : 330 * screen.u
+        readonly property real gap: withHow ? 32 * screen.u : 0
+        width: Math.min(middle.width - (portrait ? 0 : howRoom + gap), (portrait ? 1000 : 760) * screen.u)
+        height: Math.max(Theme.touchMin, Math.min(middle.height - (portrait ? howRoom + gap : 0),
+                                                  (portrait ? 760 : 440) * screen.u))
+        x: portrait ? middle.x + (middle.width - width) / 2
+                    : middle.x + (middle.width - (howRoom + gap + width)) / 2 + howRoom + gap
+        y: portrait ? middle.y + (middle.height - (height + gap + howRoom)) / 2
+                    : middle.y + (middle.height - height) / 2
         icon: "call-interpreter"
         iconSize: Math.min(220 * screen.u, height * 0.5)
         textSize: 56 * screen.u
@@ -65,20 +107,20 @@ Rectangle {
 
     // how it works, in moving pictures: beside the button in landscape, below it in portrait
     HowItWorks {
+        id: how
         objectName: "howItWorks"
         u: screen.u
         visible: !kiosk.outOfHours
-        readonly property bool portrait: screen.height > screen.width
-        x: portrait ? start.x : Theme.margin * screen.u / 2
-        y: portrait ? start.y + start.height + 24 * screen.u : start.y
-        width: portrait ? start.width : Math.max(0, start.x - Theme.margin * screen.u)
-        height: portrait ? Math.max(0, (deviceNote.visible ? deviceNote.y : hint.y) - 24 * screen.u - y)
-                         : start.height
+        x: start.portrait ? start.x : start.x - start.gap - start.howRoom
+        y: start.portrait ? start.y + start.height + start.gap : start.y
+        width: start.portrait ? start.width : start.howRoom
+        height: start.portrait ? start.howRoom : start.height
     }
 
     Text {
         id: hint
         anchors { bottom: offline.top; left: parent.left; right: parent.right; margins: Theme.margin * screen.u }
+        objectName: "welcomeHint"
         text: qsTr("点一下，手语翻译员就会出现在屏幕上。")
         visible: !kiosk.outOfHours  // out of hours its place is OutOfHours'
         color: Theme.textSoft
@@ -114,26 +156,9 @@ Rectangle {
         }
     }
 
-    // for counter staff: small and quiet beside the resident's button; it asks which matter
-    // the session is about, the resident's own tap never asks anything
-    BigButton {
-        objectName: "staffButton"
-        u: screen.u
-        anchors { top: parent.top; right: parent.right; margins: 20 * screen.u }
-        height: Math.max(64, 76 * screen.u)
-        baseColor: Theme.panel
-        textColor: Theme.text
-        borderColor: Theme.textSoft
-        textSize: Theme.smallSize * screen.u
-        icon: "staff"
-        iconSize: 44 * screen.u
-        text: qsTr("工作人员")
-        onActivated: kiosk.openStaffPanel()
-    }
-
     // the admin area: hold the top-left corner for three seconds (nothing shows there)
     MouseArea {
-        objectName: "adminCorner"
+        objectName: "adminCorner"  // a hidden gesture, no control: Accessible.ignored below
         anchors { top: parent.top; left: parent.left }
         width: Math.max(96, 120 * screen.u)
         height: width

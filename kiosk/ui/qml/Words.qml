@@ -66,8 +66,31 @@ QtObject {
         default: return qsTr("全部")
         }
     }
+    // The matters staff pick (config.yaml kiosk.categories) are stored in the session log as
+    // written there; on screen they are named as config.yaml kiosk.category_names has them in
+    // the language shown, else as the translation files do (the usual ones are listed here for
+    // lupdate), else as written.
+    readonly property var knownCategories: [
+        QT_TRANSLATE_NOOP("Category", "社保"),
+        QT_TRANSLATE_NOOP("Category", "医疗"),
+        QT_TRANSLATE_NOOP("Category", "民政"),
+        QT_TRANSLATE_NOOP("Category", "企业登记"),
+        QT_TRANSLATE_NOOP("Category", "其他"),
+        QT_TRANSLATE_NOOP("Category", "其它"),
+        QT_TRANSLATE_NOOP("Category", "户籍"),
+        QT_TRANSLATE_NOOP("Category", "税务"),
+        QT_TRANSLATE_NOOP("Category", "住房"),
+        QT_TRANSLATE_NOOP("Category", "就业"),
+        QT_TRANSLATE_NOOP("Category", "残疾人服务")
+    ]
     function category(name) {
-        return name === "-" ? qsTr("未分类") : name === "" ? qsTr("全部") : name
+        if (name === undefined || name === null) return ""
+        if (name === "-") return qsTr("未分类")
+        if (name === "") return qsTr("全部")
+        // config.yaml may name the matter in the language shown (read i18n.language so the
+        // text follows the switch)
+        var configured = i18n.language ? i18n.categoryName(name) : ""
+        return configured !== "" ? configured : qsTranslate("Category", name)
     }
     function qualityLevel(level) {
         switch (level) {

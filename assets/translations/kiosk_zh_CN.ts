@@ -1,0 +1,1151 @@
+<?xml version="1.0" encoding="utf-8"?>
+<!DOCTYPE TS>
+<TS version="2.1" language="zh_CN" sourcelanguage="zh_CN">
+<context>
+    <name>AdminMenu</name>
+    <message>
+        <source>管理</source>
+        <translation>管理</translation>
+    </message>
+    <message>
+        <source>回到首页</source>
+        <translation>回到首页</translation>
+    </message>
+    <message>
+        <source>使用记录</source>
+        <translation>使用记录</translation>
+    </message>
+    <message>
+        <source>统计报表</source>
+        <translation>统计报表</translation>
+    </message>
+    <message>
+        <source>设备检查</source>
+        <translation>设备检查</translation>
+    </message>
+    <message>
+        <source>退出自助模式</source>
+        <translation>退出自助模式</translation>
+    </message>
+    <message>
+        <source>确定退出自助模式吗？</source>
+        <translation>确定退出自助模式吗？</translation>
+    </message>
+    <message>
+        <source>程序将关闭，屏幕回到电脑桌面。关闭期间群众无法呼叫手语翻译员。</source>
+        <translation>程序将关闭，屏幕回到电脑桌面。关闭期间群众无法呼叫手语翻译员。</translation>
+    </message>
+    <message>
+        <source>不退出</source>
+        <translation>不退出</translation>
+    </message>
+    <message>
+        <source>退出</source>
+        <translation>退出</translation>
+    </message>
+</context>
+<context>
+    <name>AdminScreen</name>
+    <message>
+        <source>管理</source>
+        <translation>管理</translation>
+    </message>
+</context>
+<context>
+    <name>CallScreen</name>
+    <message>
+        <source>通话中</source>
+        <translation>通话中</translation>
+    </message>
+    <message>
+        <source>手语翻译员的画面</source>
+        <translation>手语翻译员的画面</translation>
+    </message>
+    <message>
+        <source>摄像头断开了，翻译员暂时看不到您。请告诉工作人员。</source>
+        <translation>摄像头断开了，翻译员暂时看不到您。请告诉工作人员。</translation>
+    </message>
+    <message>
+        <source>您自己</source>
+        <translation>您自己</translation>
+    </message>
+    <message>
+        <source>通话 %1</source>
+        <translation>通话 %1</translation>
+    </message>
+    <message>
+        <source>连接良好</source>
+        <translation>连接良好</translation>
+    </message>
+    <message>
+        <source>连接一般</source>
+        <translation>连接一般</translation>
+    </message>
+    <message>
+        <source>连接较差</source>
+        <translation>连接较差</translation>
+    </message>
+    <message>
+        <source>画面可能不够流畅</source>
+        <translation>画面可能不够流畅</translation>
+    </message>
+    <message>
+        <source>画面中断，正在重新连接……</source>
+        <translation>画面中断，正在重新连接……</translation>
+    </message>
+    <message>
+        <source>文字</source>
+        <translation>文字</translation>
+    </message>
+    <message>
+        <source>结束通话</source>
+        <translation>结束通话</translation>
+    </message>
+</context>
+<context>
+    <name>Category</name>
+    <message>
+        <source>社保</source>
+        <translation>社保</translation>
+    </message>
+    <message>
+        <source>医疗</source>
+        <translation>医疗</translation>
+    </message>
+    <message>
+        <source>民政</source>
+        <translation>民政</translation>
+    </message>
+    <message>
+        <source>企业登记</source>
+        <translation>企业登记</translation>
+    </message>
+    <message>
+        <source>其他</source>
+        <translation>其他</translation>
+    </message>
+    <message>
+        <source>其它</source>
+        <translation>其它</translation>
+    </message>
+    <message>
+        <source>户籍</source>
+        <translation>户籍</translation>
+    </message>
+    <message>
+        <source>税务</source>
+        <translation>税务</translation>
+    </message>
+    <message>
+        <source>住房</source>
+        <translation>住房</translation>
+    </message>
+    <message>
+        <source>就业</source>
+        <translation>就业</translation>
+    </message>
+    <message>
+        <source>残疾人服务</source>
+        <translation>残疾人服务</translation>
+    </message>
+</context>
+<context>
+    <name>ChoiceOverlay</name>
+    <message>
+        <source>取消</source>
+        <translation>取消</translation>
+    </message>
+</context>
+<context>
+    <name>ConnectingScreen</name>
+    <message>
+        <source>正在排队，请稍等</source>
+        <translation>正在排队，请稍等</translation>
+    </message>
+    <message>
+        <source>翻译员马上接听</source>
+        <translation>翻译员马上接听</translation>
+    </message>
+    <message>
+        <source>翻译员已接听，正在接通视频</source>
+        <translation>翻译员已接听，正在接通视频</translation>
+    </message>
+    <message>
+        <source>正在联系翻译中心</source>
+        <translation>正在联系翻译中心</translation>
+    </message>
+    <message>
+        <source>下一位就是您</source>
+        <translation>下一位就是您</translation>
+    </message>
+    <message>
+        <source>您前面还有 %1 位</source>
+        <translation>您前面还有 %1 位</translation>
+    </message>
+    <message>
+        <source>预计等待约 %1 分钟</source>
+        <translation>预计等待约 %1 分钟</translation>
+    </message>
+    <message>
+        <source>已等待 %1</source>
+        <translation>已等待 %1</translation>
+    </message>
+    <message>
+        <source>取消</source>
+        <translation>取消</translation>
+    </message>
+</context>
+<context>
+    <name>DeviceCheckScreen</name>
+    <message>
+        <source>检查中…</source>
+        <translation>检查中…</translation>
+    </message>
+    <message>
+        <source>✓ 正常</source>
+        <translation>✓ 正常</translation>
+    </message>
+    <message>
+        <source>✗ 有问题</source>
+        <translation>✗ 有问题</translation>
+    </message>
+    <message>
+        <source>设备检查</source>
+        <translation>设备检查</translation>
+    </message>
+    <message>
+        <source>完成</source>
+        <translation>完成</translation>
+    </message>
+    <message>
+        <source>摄像头</source>
+        <translation>摄像头</translation>
+    </message>
+    <message>
+        <source>每秒 %1 帧</source>
+        <translation>每秒 %1 帧</translation>
+    </message>
+    <message>
+        <source>麦克风</source>
+        <translation>麦克风</translation>
+    </message>
+    <message>
+        <source>请对着麦克风说话</source>
+        <translation>请对着麦克风说话</translation>
+    </message>
+    <message>
+        <source>%1 dB</source>
+        <translation>%1 dB</translation>
+    </message>
+    <message>
+        <source>扬声器</source>
+        <translation>扬声器</translation>
+    </message>
+    <message>
+        <source>正在播放测试音…</source>
+        <translation>正在播放测试音…</translation>
+    </message>
+    <message>
+        <source>播放测试音，听到了吗？</source>
+        <translation>播放测试音，听到了吗？</translation>
+    </message>
+    <message>
+        <source>播放</source>
+        <translation>播放</translation>
+    </message>
+    <message>
+        <source>听到了</source>
+        <translation>听到了</translation>
+    </message>
+    <message>
+        <source>没听到</source>
+        <translation>没听到</translation>
+    </message>
+    <message>
+        <source>翻译中心连接</source>
+        <translation>翻译中心连接</translation>
+    </message>
+    <message>
+        <source>往返 %1 毫秒</source>
+        <translation>往返 %1 毫秒</translation>
+    </message>
+    <message>
+        <source>再检查一次</source>
+        <translation>再检查一次</translation>
+    </message>
+</context>
+<context>
+    <name>HowItWorks</name>
+    <message>
+        <source>点大按钮</source>
+        <translation>点大按钮</translation>
+    </message>
+    <message>
+        <source>稍等一下</source>
+        <translation>稍等一下</translation>
+    </message>
+    <message>
+        <source>翻译员出现，和您打手语</source>
+        <translation>翻译员出现，和您打手语</translation>
+    </message>
+    <message>
+        <source>点一张脸，说说满不满意</source>
+        <translation>点一张脸，说说满不满意</translation>
+    </message>
+    <message>
+        <source>怎么用</source>
+        <translation>怎么用</translation>
+    </message>
+</context>
+<context>
+    <name>LanguageSwitch</name>
+    <message>
+        <source>切换语言</source>
+        <translation>切换语言</translation>
+    </message>
+</context>
+<context>
+    <name>Main</name>
+    <message>
+        <source>手语翻译服务</source>
+        <translation>手语翻译服务</translation>
+    </message>
+</context>
+<context>
+    <name>NoticeScreen</name>
+    <message>
+        <source>现在没有空闲的手语翻译员</source>
+        <translation>现在没有空闲的手语翻译员</translation>
+    </message>
+    <message>
+        <source>现在不是手语翻译服务时间</source>
+        <translation>现在不是手语翻译服务时间</translation>
+    </message>
+    <message>
+        <source>手语翻译员暂时无法接听</source>
+        <translation>手语翻译员暂时无法接听</translation>
+    </message>
+    <message>
+        <source>暂时联系不上翻译中心</source>
+        <translation>暂时联系不上翻译中心</translation>
+    </message>
+    <message>
+        <source>视频连接断开了</source>
+        <translation>视频连接断开了</translation>
+    </message>
+    <message>
+        <source>摄像头或麦克风出了问题</source>
+        <translation>摄像头或麦克风出了问题</translation>
+    </message>
+    <message>
+        <source>通话没有接通</source>
+        <translation>通话没有接通</translation>
+    </message>
+    <message>
+        <source>下次服务时间：%1。请向工作人员求助。</source>
+        <translation>下次服务时间：%1。请向工作人员求助。</translation>
+    </message>
+    <message>
+        <source>请向工作人员求助。</source>
+        <translation>请向工作人员求助。</translation>
+    </message>
+    <message>
+        <source>请告诉工作人员。</source>
+        <translation>请告诉工作人员。</translation>
+    </message>
+    <message>
+        <source>请再点一次，重新联系翻译员。</source>
+        <translation>请再点一次，重新联系翻译员。</translation>
+    </message>
+    <message>
+        <source>请稍后再试，或请工作人员帮忙。</source>
+        <translation>请稍后再试，或请工作人员帮忙。</translation>
+    </message>
+    <message>
+        <source>知道了</source>
+        <translation>知道了</translation>
+    </message>
+    <message>
+        <source>%1 秒后回到首页</source>
+        <translation>%1 秒后回到首页</translation>
+    </message>
+</context>
+<context>
+    <name>OutOfHours</name>
+    <message>
+        <source>星期一</source>
+        <translation>星期一</translation>
+    </message>
+    <message>
+        <source>星期二</source>
+        <translation>星期二</translation>
+    </message>
+    <message>
+        <source>星期三</source>
+        <translation>星期三</translation>
+    </message>
+    <message>
+        <source>星期四</source>
+        <translation>星期四</translation>
+    </message>
+    <message>
+        <source>星期五</source>
+        <translation>星期五</translation>
+    </message>
+    <message>
+        <source>星期六</source>
+        <translation>星期六</translation>
+    </message>
+    <message>
+        <source>星期日</source>
+        <translation>星期日</translation>
+    </message>
+    <message>
+        <source>还没有设定服务时间，请问工作人员。</source>
+        <translation>还没有设定服务时间，请问工作人员。</translation>
+    </message>
+    <message>
+        <source>今天 %1 再开始服务</source>
+        <translation>今天 %1 再开始服务</translation>
+    </message>
+    <message>
+        <source>明天 %1 再开始服务</source>
+        <translation>明天 %1 再开始服务</translation>
+    </message>
+    <message>
+        <source>%1（%2）%3 再开始服务</source>
+        <translation>%1（%2）%3 再开始服务</translation>
+    </message>
+    <message>
+        <source>文字热线</source>
+        <translation>文字热线</translation>
+    </message>
+    <message>
+        <source>短信</source>
+        <translation>短信</translation>
+    </message>
+    <message>
+        <source>网站</source>
+        <translation>网站</translation>
+    </message>
+    <message>
+        <source>电子邮件</source>
+        <translation>电子邮件</translation>
+    </message>
+    <message>
+        <source>微信</source>
+        <translation>微信</translation>
+    </message>
+    <message>
+        <source>现在不是手语翻译服务时间</source>
+        <translation>现在不是手语翻译服务时间</translation>
+    </message>
+    <message>
+        <source>这段时间您可以这样联系我们：</source>
+        <translation>这段时间您可以这样联系我们：</translation>
+    </message>
+</context>
+<context>
+    <name>PeriodBar</name>
+    <message>
+        <source>上一段</source>
+        <translation>上一段</translation>
+    </message>
+    <message>
+        <source>时间</source>
+        <translation>时间</translation>
+    </message>
+    <message>
+        <source>全部</source>
+        <translation>全部</translation>
+    </message>
+    <message>
+        <source>%1 · %2</source>
+        <translation>%1 · %2</translation>
+    </message>
+    <message>
+        <source>下一段</source>
+        <translation>下一段</translation>
+    </message>
+</context>
+<context>
+    <name>PinPad</name>
+    <message>
+        <source>管理员</source>
+        <translation>管理员</translation>
+    </message>
+    <message>
+        <source>回到首页</source>
+        <translation>回到首页</translation>
+    </message>
+    <message>
+        <source>还没有设置管理密码</source>
+        <translation>还没有设置管理密码</translation>
+    </message>
+    <message>
+        <source>管理功能需要先设置密码（4 到 12 位数字）。请技术人员在这台终端的命令行运行：</source>
+        <translation>管理功能需要先设置密码（4 到 12 位数字）。请技术人员在这台终端的命令行运行：</translation>
+    </message>
+    <message>
+        <source>请输入管理密码</source>
+        <translation>请输入管理密码</translation>
+    </message>
+    <message>
+        <source>正在验证……</source>
+        <translation>正在验证……</translation>
+    </message>
+    <message>
+        <source>密码不对。再错 %1 次，密码键盘将暂时锁定。</source>
+        <translation>密码不对。再错 %1 次，密码键盘将暂时锁定。</translation>
+    </message>
+    <message>
+        <source>错误次数太多，请 %1 后再试。</source>
+        <translation>错误次数太多，请 %1 后再试。</translation>
+    </message>
+    <message>
+        <source>密码至少 4 位数字。</source>
+        <translation>密码至少 4 位数字。</translation>
+    </message>
+    <message>
+        <source>暂时无法验证密码，请再试一次。</source>
+        <translation>暂时无法验证密码，请再试一次。</translation>
+    </message>
+    <message>
+        <source>确定</source>
+        <translation>确定</translation>
+    </message>
+    <message>
+        <source>删除</source>
+        <translation>删除</translation>
+    </message>
+</context>
+<context>
+    <name>RatingScreen</name>
+    <message>
+        <source>非常满意</source>
+        <translation>非常满意</translation>
+    </message>
+    <message>
+        <source>满意</source>
+        <translation>满意</translation>
+    </message>
+    <message>
+        <source>基本满意</source>
+        <translation>基本满意</translation>
+    </message>
+    <message>
+        <source>不满意</source>
+        <translation>不满意</translation>
+    </message>
+    <message>
+        <source>非常不满意</source>
+        <translation>非常不满意</translation>
+    </message>
+    <message>
+        <source>您对这次手语翻译满意吗？</source>
+        <translation>您对这次手语翻译满意吗？</translation>
+    </message>
+    <message>
+        <source>点一个表情</source>
+        <translation>点一个表情</translation>
+    </message>
+    <message>
+        <source>%1 秒后回到首页</source>
+        <translation>%1 秒后回到首页</translation>
+    </message>
+    <message>
+        <source>不评价</source>
+        <translation>不评价</translation>
+    </message>
+</context>
+<context>
+    <name>ReportCharts</name>
+    <message>
+        <source>%1秒</source>
+        <translation>%1秒</translation>
+    </message>
+    <message>
+        <source>%1分</source>
+        <translation>%1分</translation>
+    </message>
+    <message>
+        <source>≤%1</source>
+        <translation>≤%1</translation>
+    </message>
+    <message>
+        <source>%1–%2秒</source>
+        <translation>%1–%2秒</translation>
+    </message>
+    <message>
+        <source>%1–%2分</source>
+        <translation>%1–%2分</translation>
+    </message>
+    <message>
+        <source>&gt;%1</source>
+        <translation>&gt;%1</translation>
+    </message>
+    <message>
+        <source>每月会话数</source>
+        <translation>每月会话数</translation>
+    </message>
+    <message>
+        <source>每日会话数</source>
+        <translation>每日会话数</translation>
+    </message>
+    <message>
+        <source>接通</source>
+        <translation>接通</translation>
+    </message>
+    <message>
+        <source>未接通</source>
+        <translation>未接通</translation>
+    </message>
+    <message>
+        <source>等待多久接通</source>
+        <translation>等待多久接通</translation>
+    </message>
+    <message>
+        <source>30 秒内</source>
+        <translation>30 秒内</translation>
+    </message>
+    <message>
+        <source>超过 30 秒</source>
+        <translation>超过 30 秒</translation>
+    </message>
+</context>
+<context>
+    <name>ReportPage</name>
+    <message>
+        <source>%1%</source>
+        <translation>%1%</translation>
+    </message>
+    <message>
+        <source>返回</source>
+        <translation>返回</translation>
+    </message>
+    <message>
+        <source>统计报表</source>
+        <translation>统计报表</translation>
+    </message>
+    <message>
+        <source>导出 CSV</source>
+        <translation>导出 CSV</translation>
+    </message>
+    <message>
+        <source>导出 Excel</source>
+        <translation>导出 Excel</translation>
+    </message>
+    <message>
+        <source>正在统计……</source>
+        <translation>正在统计……</translation>
+    </message>
+    <message>
+        <source>报表暂时无法生成，请稍后再试。</source>
+        <translation>报表暂时无法生成，请稍后再试。</translation>
+    </message>
+    <message>
+        <source>%1（已结束的会话）</source>
+        <translation>%1（已结束的会话）</translation>
+    </message>
+    <message>
+        <source>会话</source>
+        <translation>会话</translation>
+    </message>
+    <message>
+        <source>工作人员发起 %1</source>
+        <translation>工作人员发起 %1</translation>
+    </message>
+    <message>
+        <source>接通率</source>
+        <translation>接通率</translation>
+    </message>
+    <message>
+        <source>放弃 %1</source>
+        <translation>放弃 %1</translation>
+    </message>
+    <message>
+        <source>30 秒内接通</source>
+        <translation>30 秒内接通</translation>
+    </message>
+    <message>
+        <source>占全部会话</source>
+        <translation>占全部会话</translation>
+    </message>
+    <message>
+        <source>等待中位数</source>
+        <translation>等待中位数</translation>
+    </message>
+    <message>
+        <source>90% 不超过 %1</source>
+        <translation>90% 不超过 %1</translation>
+    </message>
+    <message>
+        <source>平均通话</source>
+        <translation>平均通话</translation>
+    </message>
+    <message>
+        <source>分:秒</source>
+        <translation>分:秒</translation>
+    </message>
+    <message>
+        <source>满意率</source>
+        <translation>满意率</translation>
+    </message>
+    <message>
+        <source>%1 人评价</source>
+        <translation>%1 人评价</translation>
+    </message>
+    <message>
+        <source>这段时间没有已结束的会话</source>
+        <translation>这段时间没有已结束的会话</translation>
+    </message>
+    <message>
+        <source>正在导出……</source>
+        <translation>正在导出……</translation>
+    </message>
+    <message>
+        <source>导出失败，请检查数据文件夹是否可写。</source>
+        <translation>导出失败，请检查数据文件夹是否可写。</translation>
+    </message>
+    <message>
+        <source>已保存：%1</source>
+        <translation>已保存：%1</translation>
+    </message>
+    <message>
+        <source>按什么时间段统计？</source>
+        <translation>按什么时间段统计？</translation>
+    </message>
+</context>
+<context>
+    <name>SessionDetails</name>
+    <message>
+        <source>没有记录到通话质量。</source>
+        <translation>没有记录到通话质量。</translation>
+    </message>
+    <message>
+        <source>这次没有接通视频，没有通话质量数据。</source>
+        <translation>这次没有接通视频，没有通话质量数据。</translation>
+    </message>
+    <message>
+        <source>总体：%1。</source>
+        <translation>总体：%1。</translation>
+    </message>
+    <message>
+        <source>翻译员的画面：每秒约 %1 帧，最低 %2 帧。</source>
+        <translation>翻译员的画面：每秒约 %1 帧，最低 %2 帧。</translation>
+    </message>
+    <message>
+        <source>本机发出的画面：每秒约 %1 帧，最低 %2 帧。</source>
+        <translation>本机发出的画面：每秒约 %1 帧，最低 %2 帧。</translation>
+    </message>
+    <message>
+        <source>有 %1 秒低于每秒 20 帧，手语可能看不清。</source>
+        <translation>有 %1 秒低于每秒 20 帧，手语可能看不清。</translation>
+    </message>
+    <message>
+        <source>丢包：约 %1%，最多 %2%。</source>
+        <translation>丢包：约 %1%，最多 %2%。</translation>
+    </message>
+    <message>
+        <source>网络往返延迟：约 %1 毫秒，最长 %2 毫秒。</source>
+        <translation>网络往返延迟：约 %1 毫秒，最长 %2 毫秒。</translation>
+    </message>
+    <message>
+        <source>带宽：收约 %1 kbps，发约 %2 kbps。</source>
+        <translation>带宽：收约 %1 kbps，发约 %2 kbps。</translation>
+    </message>
+    <message>
+        <source>为保持流畅，画面曾缩小到原来的 %1%。</source>
+        <translation>为保持流畅，画面曾缩小到原来的 %1%。</translation>
+    </message>
+    <message>
+        <source>点击时间</source>
+        <translation>点击时间</translation>
+    </message>
+    <message>
+        <source>发起</source>
+        <translation>发起</translation>
+    </message>
+    <message>
+        <source>事项</source>
+        <translation>事项</translation>
+    </message>
+    <message>
+        <source>翻译员接听</source>
+        <translation>翻译员接听</translation>
+    </message>
+    <message>
+        <source>视频接通</source>
+        <translation>视频接通</translation>
+    </message>
+    <message>
+        <source>结束时间</source>
+        <translation>结束时间</translation>
+    </message>
+    <message>
+        <source>等待时长</source>
+        <translation>等待时长</translation>
+    </message>
+    <message>
+        <source>通话时长</source>
+        <translation>通话时长</translation>
+    </message>
+    <message>
+        <source>结束原因</source>
+        <translation>结束原因</translation>
+    </message>
+    <message>
+        <source>由谁结束</source>
+        <translation>由谁结束</translation>
+    </message>
+    <message>
+        <source>最后状态</source>
+        <translation>最后状态</translation>
+    </message>
+    <message>
+        <source>翻译员编号</source>
+        <translation>翻译员编号</translation>
+    </message>
+    <message>
+        <source>评价</source>
+        <translation>评价</translation>
+    </message>
+    <message>
+        <source>未评价（跳过）</source>
+        <translation>未评价（跳过）</translation>
+    </message>
+    <message>
+        <source>未评价</source>
+        <translation>未评价</translation>
+    </message>
+    <message>
+        <source>评价时间</source>
+        <translation>评价时间</translation>
+    </message>
+    <message>
+        <source>终端编号</source>
+        <translation>终端编号</translation>
+    </message>
+    <message>
+        <source>软件版本</source>
+        <translation>软件版本</translation>
+    </message>
+    <message>
+        <source>会话编号</source>
+        <translation>会话编号</translation>
+    </message>
+    <message>
+        <source>会话详情</source>
+        <translation>会话详情</translation>
+    </message>
+    <message>
+        <source>返回列表</source>
+        <translation>返回列表</translation>
+    </message>
+    <message>
+        <source>通话质量</source>
+        <translation>通话质量</translation>
+    </message>
+    <message>
+        <source>经过</source>
+        <translation>经过</translation>
+    </message>
+</context>
+<context>
+    <name>StaffScreen</name>
+    <message>
+        <source>工作人员发起翻译</source>
+        <translation>工作人员发起翻译</translation>
+    </message>
+    <message>
+        <source>请选择要办理的事项，选好后马上联系翻译员。</source>
+        <translation>请选择要办理的事项，选好后马上联系翻译员。</translation>
+    </message>
+    <message>
+        <source>关闭</source>
+        <translation>关闭</translation>
+    </message>
+</context>
+<context>
+    <name>TextPanel</name>
+    <message>
+        <source>显示视频</source>
+        <translation>显示视频</translation>
+    </message>
+    <message>
+        <source>只用文字</source>
+        <translation>只用文字</translation>
+    </message>
+    <message>
+        <source>收起文字</source>
+        <translation>收起文字</translation>
+    </message>
+    <message>
+        <source>翻译员写的：</source>
+        <translation>翻译员写的：</translation>
+    </message>
+    <message>
+        <source>您写的（翻译员能看到每个字）：</source>
+        <translation>您写的（翻译员能看到每个字）：</translation>
+    </message>
+</context>
+<context>
+    <name>UsageLog</name>
+    <message>
+        <source>全部</source>
+        <translation>全部</translation>
+    </message>
+    <message>
+        <source>返回</source>
+        <translation>返回</translation>
+    </message>
+    <message>
+        <source>使用记录</source>
+        <translation>使用记录</translation>
+    </message>
+    <message>
+        <source>正在读取……</source>
+        <translation>正在读取……</translation>
+    </message>
+    <message>
+        <source>最近 %1 条</source>
+        <translation>最近 %1 条</translation>
+    </message>
+    <message>
+        <source>共 %1 条</source>
+        <translation>共 %1 条</translation>
+    </message>
+    <message>
+        <source>结束原因</source>
+        <translation>结束原因</translation>
+    </message>
+    <message>
+        <source>事项</source>
+        <translation>事项</translation>
+    </message>
+    <message>
+        <source>发起</source>
+        <translation>发起</translation>
+    </message>
+    <message>
+        <source>时间</source>
+        <translation>时间</translation>
+    </message>
+    <message>
+        <source>等待</source>
+        <translation>等待</translation>
+    </message>
+    <message>
+        <source>通话</source>
+        <translation>通话</translation>
+    </message>
+    <message>
+        <source>评价</source>
+        <translation>评价</translation>
+    </message>
+    <message>
+        <source>这段时间没有符合条件的记录</source>
+        <translation>这段时间没有符合条件的记录</translation>
+    </message>
+    <message>
+        <source>按什么时间段查看？</source>
+        <translation>按什么时间段查看？</translation>
+    </message>
+    <message>
+        <source>由谁发起</source>
+        <translation>由谁发起</translation>
+    </message>
+</context>
+<context>
+    <name>WelcomeScreen</name>
+    <message>
+        <source>工作人员</source>
+        <translation>工作人员</translation>
+    </message>
+    <message>
+        <source>手语翻译服务</source>
+        <translation>手语翻译服务</translation>
+    </message>
+    <message>
+        <source>点这里
+联系手语翻译员</source>
+        <translation>点这里
+联系手语翻译员</translation>
+    </message>
+    <message>
+        <source>点一下，手语翻译员就会出现在屏幕上。</source>
+        <translation>点一下，手语翻译员就会出现在屏幕上。</translation>
+    </message>
+    <message>
+        <source>摄像头暂时不能用，翻译员看不到您。请告诉工作人员。</source>
+        <translation>摄像头暂时不能用，翻译员看不到您。请告诉工作人员。</translation>
+    </message>
+    <message>
+        <source>麦克风暂时不能用，翻译员听不到工作人员。请告诉工作人员。</source>
+        <translation>麦克风暂时不能用，翻译员听不到工作人员。请告诉工作人员。</translation>
+    </message>
+    <message>
+        <source>扬声器暂时不能用，听不到翻译员的声音。请告诉工作人员。</source>
+        <translation>扬声器暂时不能用，听不到翻译员的声音。请告诉工作人员。</translation>
+    </message>
+    <message>
+        <source>正在连接翻译中心……</source>
+        <translation>正在连接翻译中心……</translation>
+    </message>
+</context>
+<context>
+    <name>Words</name>
+    <message>
+        <source>正常结束</source>
+        <translation>正常结束</translation>
+    </message>
+    <message>
+        <source>呼叫方取消</source>
+        <translation>呼叫方取消</translation>
+    </message>
+    <message>
+        <source>没有空闲翻译员</source>
+        <translation>没有空闲翻译员</translation>
+    </message>
+    <message>
+        <source>非服务时间</source>
+        <translation>非服务时间</translation>
+    </message>
+    <message>
+        <source>翻译员未接听</source>
+        <translation>翻译员未接听</translation>
+    </message>
+    <message>
+        <source>联系不上翻译中心</source>
+        <translation>联系不上翻译中心</translation>
+    </message>
+    <message>
+        <source>连接中断</source>
+        <translation>连接中断</translation>
+    </message>
+    <message>
+        <source>设备故障</source>
+        <translation>设备故障</translation>
+    </message>
+    <message>
+        <source>程序意外中断</source>
+        <translation>程序意外中断</translation>
+    </message>
+    <message>
+        <source>进行中</source>
+        <translation>进行中</translation>
+    </message>
+    <message>
+        <source>群众自助</source>
+        <translation>群众自助</translation>
+    </message>
+    <message>
+        <source>工作人员</source>
+        <translation>工作人员</translation>
+    </message>
+    <message>
+        <source>本机</source>
+        <translation>本机</translation>
+    </message>
+    <message>
+        <source>翻译员</source>
+        <translation>翻译员</translation>
+    </message>
+    <message>
+        <source>翻译中心</source>
+        <translation>翻译中心</translation>
+    </message>
+    <message>
+        <source>系统</source>
+        <translation>系统</translation>
+    </message>
+    <message>
+        <source>非常满意</source>
+        <translation>非常满意</translation>
+    </message>
+    <message>
+        <source>满意</source>
+        <translation>满意</translation>
+    </message>
+    <message>
+        <source>基本满意</source>
+        <translation>基本满意</translation>
+    </message>
+    <message>
+        <source>不满意</source>
+        <translation>不满意</translation>
+    </message>
+    <message>
+        <source>非常不满意</source>
+        <translation>非常不满意</translation>
+    </message>
+    <message>
+        <source>未评价</source>
+        <translation>未评价</translation>
+    </message>
+    <message>
+        <source>发起呼叫</source>
+        <translation>发起呼叫</translation>
+    </message>
+    <message>
+        <source>排队</source>
+        <translation>排队</translation>
+    </message>
+    <message>
+        <source>振铃</source>
+        <translation>振铃</translation>
+    </message>
+    <message>
+        <source>已接听，接通视频</source>
+        <translation>已接听，接通视频</translation>
+    </message>
+    <message>
+        <source>通话中</source>
+        <translation>通话中</translation>
+    </message>
+    <message>
+        <source>重新连接</source>
+        <translation>重新连接</translation>
+    </message>
+    <message>
+        <source>结束</source>
+        <translation>结束</translation>
+    </message>
+    <message>
+        <source>日</source>
+        <translation>日</translation>
+    </message>
+    <message>
+        <source>周</source>
+        <translation>周</translation>
+    </message>
+    <message>
+        <source>月</source>
+        <translation>月</translation>
+    </message>
+    <message>
+        <source>年</source>
+        <translation>年</translation>
+    </message>
+    <message>
+        <source>全部</source>
+        <translation>全部</translation>
+    </message>
+    <message>
+        <source>未分类</source>
+        <translation>未分类</translation>
+    </message>
+    <message>
+        <source>良好</source>
+        <translation>良好</translation>
+    </message>
+    <message>
+        <source>一般</source>
+        <translation>一般</translation>
+    </message>
+    <message>
+        <source>较差</source>
+        <translation>较差</translation>
+    </message>
+</context>
+</TS>
