@@ -52,6 +52,8 @@ class DispatchSettings:
     heartbeat_s: float = 10.0
     ring_timeout_s: float = 20.0
     wrap_up_s: float = 30.0
+    # an answered call whose kiosk or interpreter link dropped waits this long for it
+    resume_grace_s: float = 90.0
     missed_rings_to_away: int = 3
     allowed_origins: tuple[str, ...] = ()
     tls: Optional[tuple[Path, Path]] = None  # (certificate chain, key), PEM
@@ -282,15 +284,17 @@ async def _stores(app: web.Application):
 
 def _rules(settings: DispatchSettings) -> RoutingRules:
     hours = settings.service_hours
+    common = dict(resume_grace_s=settings.resume_grace_s)
     if hours is None:
-        return RoutingRules(settings.ring_timeout_s, settings.wrap_up_s, settings.missed_rings_to_away)
+        return RoutingRules(settings.ring_timeout_s, settings.wrap_up_s, settings.missed_rings_to_away,
+                            **common)
 
     def next_opening(at: datetime) -> Optional[str]:
         opening = hours.next_opening(at)
         return opening.isoformat(timespec="minutes") if opening else None
 
     return RoutingRules(settings.ring_timeout_s, settings.wrap_up_s, settings.missed_rings_to_away,
-                        is_open=hours.is_open, next_opening=next_opening)
+                        is_open=hours.is_open, next_opening=next_opening, **common)
 
 
 def open_accounts(settings: DispatchSettings) -> Accounts:
