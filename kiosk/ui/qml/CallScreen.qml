@@ -169,25 +169,13 @@ Rectangle {
         }
     }
 
-    // the picture froze: say it plainly over the video
-    Rectangle {
+    // the picture froze: say it plainly over the video (the hang-up button stays on top)
+    ReconnectingOverlay {
         objectName: "reconnectingBanner"
+        anchors.fill: parent
         visible: kiosk.reconnecting
-        anchors.centerIn: parent
-        width: Math.min(parent.width * 0.8, reconnectText.implicitWidth + 80 * screen.u)
-        height: reconnectText.implicitHeight + 40 * screen.u
-        radius: Theme.radius * screen.u
-        color: Theme.overlay
-        Text {
-            id: reconnectText
-            anchors.centerIn: parent
-            width: parent.width - 40 * screen.u
-            text: qsTr("画面中断，正在重新连接……")
-            color: Theme.text
-            font.pixelSize: Theme.titleSize * screen.u
-            horizontalAlignment: Text.AlignHCenter
-            wrapMode: Text.WordWrap
-        }
+        u: screen.u
+        seconds: kiosk.reconnectingSeconds
     }
 
     BigButton {
