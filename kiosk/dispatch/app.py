@@ -57,6 +57,7 @@ class DispatchSettings:
     wrap_up_s: float = 30.0
     # an answered call whose kiosk or interpreter link dropped waits this long for it
     resume_grace_s: float = 90.0
+    resume_wait_s: float = 10.0  # … and, once back, this long to say resume
     missed_rings_to_away: int = 3
     allowed_origins: tuple[str, ...] = ()
     tls: Optional[tuple[Path, Path]] = None  # (certificate chain, key), PEM
@@ -325,7 +326,7 @@ async def _stores(app: web.Application):
 
 def _rules(settings: DispatchSettings) -> RoutingRules:
     hours = settings.service_hours
-    common = dict(resume_grace_s=settings.resume_grace_s)
+    common = dict(resume_grace_s=settings.resume_grace_s, resume_wait_s=settings.resume_wait_s)
     if hours is None:
         return RoutingRules(settings.ring_timeout_s, settings.wrap_up_s, settings.missed_rings_to_away,
                             **common)
