@@ -609,6 +609,11 @@ class CallEngine:
         self._quality_monitor = monitor
         while pc is self._pc and self._is_current(session_id):
             sample = await monitor.sample(scale=video.scale)
+            if sample is not None and self.state is not S.CONNECTED:
+                # a media gap is counted as a gap, not as a poor picture to adapt to
+                if monitor.samples and monitor.samples[-1] is sample:
+                    monitor.samples.pop()
+                sample = None
             if sample is not None:
                 changed = policy.feed(sample)
                 if changed is not None:
