@@ -59,6 +59,7 @@ async def test_console_call_survives_a_dropped_link_and_a_restart_of_dispatch(de
         hub = rig.dispatch.hub
         await eventually(lambda: sid in hub.calls, timeout=15, what="call adopted after the restart")
         back_s = time.monotonic() - restarted
+        print(f"\nconsole and kiosk back and the call adopted {back_s:.1f} s after dispatch restarted")
         assert hub.calls[sid].adopted and hub.calls[sid].kiosk.id == config.kiosk.id
         await expect(page.locator("#call-link")).to_be_hidden()
         assert await rig.js("consoleDebug.state.call.session_id") == sid

@@ -153,6 +153,7 @@ async def test_dispatch_restarts_during_a_call_and_queued_uploads(demo_config):
             await eventually(lambda: rig.engine.signaling.connected, timeout=15, what="kiosk back")
             await eventually(lambda: sid in server.hub.calls, timeout=15, what="call adopted")
             back_s = time.monotonic() - t0
+            print(f"\nkiosk and interpreter back and the call adopted {back_s:.1f} s after dispatch restarted")
             call = server.hub.calls[sid]
             assert call.adopted and call.interpreter.id == "sim-interpreter-1"
             await eventually(lambda: rig.store.outbox_size() == 0, what="outbox drained")
