@@ -264,10 +264,11 @@ class Hub:
             if self.kiosks.get(p.id) is p:
                 del self.kiosks[p.id]
             log.info("kiosk %s disconnected", p.id)
-            if p.call is not None and p.call.state == "active":
-                self._away(p.call, "kiosk")
-            elif p.call is not None:
-                await self._kiosk_gone(p.call)
+            call = p.call if p.call is not None and p.call.kiosk is p else None
+            if call is not None and call.state == "active":
+                self._away(call, "kiosk")
+            elif call is not None:
+                await self._kiosk_gone(call)
         else:
             if self.interpreters.get(p.id) is p:
                 del self.interpreters[p.id]
