@@ -6,7 +6,9 @@ engine, tests/netfault_agent.py in a subprocess via ``ip netns exec``) and the i
 dispatch both cross the veth pair; the test cuts it with ``ip link set … down``.
 
 - cut for 5 s: the call comes back by itself, same session and interpreter, one gap logged;
-- cut for 90 s: the call ends as ``network_lost`` at the kiosk and at the interpreter.
+- cut for 90 s: the call ends as ``network_lost`` at the kiosk and at the interpreter;
+- dispatch on the interpreter's side instead, cut for 20 s: the kiosk loses its signaling too
+  (its WebSocket is dropped), reconnects, resumes the call, and the media comes back.
 
 Needs root and network namespaces (``ip netns add``); skipped with the reason otherwise.
 """
@@ -185,6 +187,29 @@ async def sides(link, demo_config, tmp_path):
         await kiosk.stop()
 
 
+@pytest_asyncio.fixture
+async def sides_dispatch_far(link, demo_config, tmp_path):
+    """Dispatch runs beside the interpreter: the kiosk reaches it over the veth pair."""
+    port = free_port()
+    demo_config(server={"host": "0.0.0.0", "port": port},
+                dispatch={"url": f"ws://{INTERP_IP}:{port}/ws"},
+                simulator={"interpreters": 1})
+    kiosk, interp = Agent("kiosk"), Agent("interpreter")
+    try:
+        from kiosk.demo import SIM_PASSWORD
+        await interp.start(link.interp_ns, "interpreter", f"ws://127.0.0.1:{port}/ws",
+                           "sim-interpreter-1", SIM_PASSWORD, str(tmp_path / "config.yaml"),
+                           log_path=tmp_path / "interpreter.log")
+        await interp.wait_for(lambda e: e["event"] == "available", 30, "dispatch and interpreter")
+        await kiosk.start(link.kiosk_ns, "kiosk", str(tmp_path / "config.yaml"), "nodispatch",
+                          log_path=tmp_path / "kiosk.log")
+        await kiosk.wait_for(lambda e: e["event"] == "ready", 30, "kiosk ready")
+        yield kiosk, interp
+    finally:
+        await kiosk.stop()
+        await interp.stop()
+
+
 async def _call_with_media(kiosk: Agent, interp: Agent) -> str:
     await kiosk.send("call")
     connected = await kiosk.wait_for(lambda e: e.get("state") in ("connected", "ended"), 40,
@@ -266,3 +291,30 @@ async def test_a_ninety_second_cut_ends_as_network_lost_on_both_sides(link, side
     gave_up = interp.at
     await interp.wait_for(lambda e: e["event"] == "available", 40,
                           "the interpreter back at dispatch", after=gave_up)
+
+
+async def test_a_cut_that_also_drops_the_kiosks_signaling_recovers(link, sides_dispatch_far):
+    kiosk, interp = sides_dispatch_far
+    sid = await _call_with_media(kiosk, interp)
+    cut_at = time.monotonic()
+    link.cut()
+    await kiosk.wait_for(lambda e: e.get("state") == "reconnecting", 10, "reconnecting")
+    lost = kiosk.at
+    await kiosk.wait_for(lambda e: e["event"] == "link" and not e["up"], 30,
+                         "the kiosk noticing its link to dispatch is gone")
+    await asyncio.sleep(max(0.0, cut_at + 20.0 - time.monotonic()))
+    link.mend()
+    await kiosk.wait_for(lambda e: e["event"] == "link" and e["up"], 30, "the kiosk back at dispatch",
+                         after=lost)
+    back = await kiosk.wait_for(lambda e: e.get("state") in ("connected", "ended"), 50,
+                                "the call back", after=lost)
+    assert back["state"] == "connected", kiosk.events
+    assert back["session_id"] == sid and back["interpreter_id"] == "sim-interpreter-1"
+    view = await interp.wait_for(lambda e: e["event"] == "call" and not e["reconnecting"]
+                                 and e["attempt"] >= 1, 20, "media back at the interpreter")
+    assert view["session_id"] == sid and view["ended_reason"] is None
+    rec = (await _record(kiosk, sid))["record"]
+    assert rec["media_gaps"] == 1 and 20.0 <= rec["media_gap_s"] < 60.0
+    await kiosk.send("hangup")
+    await interp.wait_for(lambda e: e["event"] == "call" and e["ended_reason"] == "hangup", 20,
+                          "the hang-up relayed by dispatch after the resume")

@@ -216,6 +216,7 @@ class CallEngine:
         self._gap_s = 0.0
         self._watchdog_task: Optional[asyncio.Task] = None
         self._reconnect_task: Optional[asyncio.Task] = None
+        self._retry_now = asyncio.Event()  # the link to dispatch is back: the next attempt at once
 
     # --- life cycle -----------------------------------------------------------------------
 
@@ -378,6 +379,8 @@ class CallEngine:
                 # the call went on peer to peer meanwhile: tell dispatch it still runs
                 self._spawn(self.signaling.send(Resume(session_id=self.current.session_id,
                                                        peer_id=self.current.interpreter_id or "")))
+                if self.state is S.RECONNECTING:
+                    self._retry_now.set()  # offers could not reach the interpreter meanwhile
             return
         # Dispatch forgets a kiosk's waiting call when the kiosk vanishes; a call whose
         # media already flows goes on peer to peer.
@@ -563,7 +566,11 @@ class CallEngine:
             if time.monotonic() + delay >= deadline:
                 await asyncio.sleep(max(0.0, deadline - time.monotonic()))
                 break
-            await asyncio.sleep(delay)
+            self._retry_now.clear()
+            try:
+                await asyncio.wait_for(self._retry_now.wait(), delay)
+            except asyncio.TimeoutError:
+                pass
             if not self._is_current(session_id) or self.state is not S.RECONNECTING:
                 return
             attempt = self._attempt + 1
