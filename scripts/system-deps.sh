@@ -15,6 +15,8 @@ PACKAGES=(
   chromium xvfb xauth
   # central records in PostgreSQL (tests start their own server)
   postgresql libpq5
+  # network-fault tests: namespaces and a veth pair made with `ip` (run as root)
+  iproute2
 )
 
 if ! command -v dpkg-query >/dev/null 2>&1; then
