@@ -210,28 +210,36 @@ class Decline(Message):
 
 @message("offer")
 class Offer(Message):
-    """SDP offer, kiosk to interpreter (relayed by dispatch)."""
+    """SDP offer, kiosk to interpreter (relayed by dispatch).
+
+    ``attempt`` counts the media connections of the session: 0 for the first, 1, 2, … for each
+    fresh peer connection after the media stopped. An offer with a higher attempt replaces the
+    interpreter's peer connection for the same call."""
 
     session_id: str
     sdp: str
+    attempt: int = 0
 
 
 @message("answer")
 class Answer(Message):
-    """SDP answer, interpreter to kiosk (relayed by dispatch)."""
+    """SDP answer, interpreter to kiosk (relayed by dispatch); ``attempt`` as in its offer."""
 
     session_id: str
     sdp: str
+    attempt: int = 0
 
 
 @message("ice")
 class Ice(Message):
-    """A trickled ICE candidate (relayed). ``candidate`` null means end of candidates."""
+    """A trickled ICE candidate (relayed). ``candidate`` null means end of candidates.
+    ``attempt``: the offer/answer this candidate belongs to (older ones are ignored)."""
 
     session_id: str
     candidate: Optional[str] = None
     sdp_mid: Optional[str] = None
     sdp_mline_index: Optional[int] = None
+    attempt: int = 0
 
 
 @message("hangup")
@@ -242,12 +250,33 @@ class Hangup(Message):
     reason: str = "completed"
 
 
+@message("resume")
+class Resume(Message):
+    """Kiosk or interpreter, after a new ``welcome``: "I am still in this answered call."
+
+    Sent when the link to dispatch dropped (or dispatch restarted) during a call; the media
+    goes on peer to peer meanwhile. ``peer_id`` names the other side: the interpreter id for a
+    kiosk, the kiosk id for an interpreter (dispatch needs it after a restart, when it no longer
+    knows the call). Answered with ``resumed`` or with ``call_ended``."""
+
+    session_id: str
+    peer_id: str
+
+
+@message("resumed")
+class Resumed(Message):
+    """Dispatch to kiosk or interpreter: the call is known (again) and relays go on."""
+
+    session_id: str
+
+
 @message("call_ended")
 class CallEnded(Message):
     """Dispatch to a participant: the call is over because of the other side or of dispatch.
 
-    ``reason``: ``hangup`` (the other side hung up), ``peer_gone`` (the other side's connection
-    vanished), ``cancelled`` (the kiosk withdrew before answer; sent to a ringing interpreter),
+    ``reason``: ``hangup`` (the other side hung up), ``network_lost`` (the other side gave up
+    reconnecting the media), ``peer_gone`` (the other side's connection vanished and did not
+    come back within the grace period), ``cancelled`` (the kiosk withdrew before answer; sent to a ringing interpreter),
     ``ring_timeout`` (to an interpreter who did not answer in time), ``declined`` (to a kiosk
     whose call every interpreter on duty declined or missed).
     """

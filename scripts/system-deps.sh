@@ -17,6 +17,8 @@ PACKAGES=(
   openbox xdotool wmctrl x11-utils
   # central records in PostgreSQL (tests start their own server)
   postgresql libpq5
+  # network-fault tests: namespaces and a veth pair made with `ip` (run as root)
+  iproute2
 )
 
 if ! command -v dpkg-query >/dev/null 2>&1; then

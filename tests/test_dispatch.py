@@ -535,7 +535,8 @@ async def test_cancel_while_queued_moves_the_others_up(dispatch):
 # --- peers that vanish ------------------------------------------------------------------------
 
 
-async def test_kiosk_gone_mid_call_ends_the_call_for_the_interpreter(dispatch):
+async def test_kiosk_gone_mid_call_ends_the_call_for_the_interpreter_after_the_grace(start):
+    dispatch = await start(resume_grace_s=0.5)
     interp = await dispatch.interpreter("i1")
     kiosk = await dispatch.kiosk("k1")
     await dispatch.connected_call(kiosk, interp, "s1")
@@ -555,7 +556,8 @@ async def test_kiosk_gone_while_ringing_stops_the_ring(dispatch):
     await dispatch.expect_health(interpreters_online=1, interpreters_available=1)
 
 
-async def test_interpreter_gone_mid_call_ends_the_call_for_the_kiosk(dispatch):
+async def test_interpreter_gone_mid_call_ends_the_call_for_the_kiosk_after_the_grace(start):
+    dispatch = await start(resume_grace_s=0.5)
     interp = await dispatch.interpreter("i1")
     kiosk = await dispatch.kiosk("k1")
     await dispatch.connected_call(kiosk, interp, "s1")
@@ -782,9 +784,10 @@ async def test_a_malformed_first_frame_is_refused_and_closes(dispatch, frame, co
     await dispatch.expect_health()
 
 
-async def test_a_frame_beyond_the_transport_limit_closes_only_that_connection(dispatch):
+async def test_a_frame_beyond_the_transport_limit_closes_only_that_connection(start):
     """Frames above 4 x MAX_MESSAGE_BYTES are stopped by aiohttp itself (close code 1009);
-    the hub then treats the peer as gone."""
+    the hub then treats the peer as gone (after the grace for an answered call)."""
+    dispatch = await start(resume_grace_s=0.5)
     interp = await dispatch.interpreter("i1")
     kiosk = await dispatch.kiosk("k1")
     await dispatch.connected_call(kiosk, interp, "s1")
@@ -800,7 +803,8 @@ async def test_a_frame_beyond_the_transport_limit_closes_only_that_connection(di
 # --- /healthz ---------------------------------------------------------------------------------
 
 
-async def test_healthz_follows_every_step(dispatch):
+async def test_healthz_follows_every_step(start):
+    dispatch = await start(resume_grace_s=0.5)
     h = dispatch.expect_health
     await h()
     i1 = await dispatch.interpreter("i1", available=False)

@@ -523,7 +523,7 @@ class Blackhole:
 
 
 async def test_heartbeats_notice_an_interpreter_that_vanished_mid_call(start):
-    dispatch: Dispatch = await start(heartbeat_s=0.4)
+    dispatch: Dispatch = await start(heartbeat_s=0.4, resume_grace_s=0.2)
     hole = Blackhole(dispatch.client.port)
     port = await hole.start()
     try:

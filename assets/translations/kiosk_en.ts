@@ -90,10 +90,6 @@
         <translation>The picture may be jerky</translation>
     </message>
     <message>
-        <source>画面中断，正在重新连接……</source>
-        <translation>The picture stopped. Reconnecting…</translation>
-    </message>
-    <message>
         <source>文字</source>
         <translation>Text</translation>
     </message>
@@ -556,6 +552,24 @@
     <message>
         <source>不评价</source>
         <translation>Skip</translation>
+    </message>
+</context>
+<context>
+    <name>ReconnectingOverlay</name>
+    <message>
+        <source>画面中断，正在重新连接……</source>
+        <translation>The picture stopped. Reconnecting…</translation>
+    </message>
+    <message>
+        <source>翻译员还在通话中，请稍等。</source>
+        <translation>The interpreter is still in this call. Please wait a moment.</translation>
+    </message>
+    <message numerus="yes">
+        <source>已经尝试 %n 秒</source>
+        <translation>
+            <numerusform>Trying for %n second</numerusform>
+            <numerusform>Trying for %n seconds</numerusform>
+        </translation>
     </message>
 </context>
 <context>

@@ -90,10 +90,6 @@
         <translation>画面可能不够流畅</translation>
     </message>
     <message>
-        <source>画面中断，正在重新连接……</source>
-        <translation>画面中断，正在重新连接……</translation>
-    </message>
-    <message>
         <source>文字</source>
         <translation>文字</translation>
     </message>
@@ -556,6 +552,23 @@
     <message>
         <source>不评价</source>
         <translation>不评价</translation>
+    </message>
+</context>
+<context>
+    <name>ReconnectingOverlay</name>
+    <message>
+        <source>画面中断，正在重新连接……</source>
+        <translation>画面中断，正在重新连接……</translation>
+    </message>
+    <message>
+        <source>翻译员还在通话中，请稍等。</source>
+        <translation>翻译员还在通话中，请稍等。</translation>
+    </message>
+    <message numerus="yes">
+        <source>已经尝试 %n 秒</source>
+        <translation>
+            <numerusform>已经尝试 %n 秒</numerusform>
+        </translation>
     </message>
 </context>
 <context>

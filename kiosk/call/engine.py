@@ -12,6 +12,7 @@ import asyncio
 import bisect
 import logging
 import os
+import random
 import sqlite3
 import ssl
 import time
@@ -40,7 +41,7 @@ from kiosk.call.states import ACTIVE, BEFORE_ANSWER, CallEvent, CallMachine, Cal
 from kiosk.call.uploader import RecordUploader
 from kiosk.protocol import (
     Accepted, Answer, CallEnded, CallRequest, Cancel, Error, Hangup, Hello, Ice, Message, Offer,
-    Queued, RecordAck, Ringing, Unavailable,
+    Queued, RecordAck, Resume, Resumed, Ringing, Unavailable,
 )
 from kiosk.sessions import SessionRecord, SessionStore
 from kiosk.sessions.retention import cutoff_for, remove_older_than
@@ -50,6 +51,17 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("kiosk.call.engine")
 QUALITY_INTERVAL_S = 1.0
+WATCHDOG_S = 3.0  # no media from the other side this long: reconnecting
+WATCHDOG_TICK_S = 0.25
+RECONNECT_WINDOW_S = 60.0  # reconnect attempts this long after the watchdog fired, then network_lost
+
+
+def reconnect_delay(attempt: int) -> float:
+    """Seconds before reconnect attempt ``attempt`` (1, 2, …): about 0–1 s, 3 s, 5 s, then 7 s,
+    jittered so that many kiosks behind one broken switch do not all offer at once."""
+    if attempt <= 1:
+        return random.uniform(0.0, 1.0)
+    return (3.0, 5.0, 7.0)[min(attempt - 2, 2)] * random.uniform(0.8, 1.2)
 RETENTION_INTERVAL_S = 24 * 3600.0
 S = CallState
 
@@ -157,7 +169,8 @@ class CallEngine:
     def __init__(self, config, store: SessionStore, *, camera: CaptureSource | None = None,
                  microphone: Callable[[], MediaStreamTrack] | None = None,
                  clock: Callable[[], float] = time.time,
-                 connect_wait_s: float = 5.0, connecting_timeout_s: float = 20.0) -> None:
+                 connect_wait_s: float = 5.0, connecting_timeout_s: float = 20.0,
+                 watchdog_s: float = WATCHDOG_S, reconnect_window_s: float = RECONNECT_WINDOW_S) -> None:
         self.config = config
         self.store = store
         self._clock = clock
@@ -174,6 +187,8 @@ class CallEngine:
         self.device_check: Optional[DeviceCheck] = None
         self._connect_wait_s = connect_wait_s
         self._connecting_timeout_s = connecting_timeout_s
+        self._watchdog_s = watchdog_s
+        self._reconnect_window_s = reconnect_window_s
         self.signaling = SignalingClient(
             config.dispatch.url,
             Hello(role="kiosk", id=config.kiosk.id, credential=config.dispatch.token,
@@ -199,6 +214,15 @@ class CallEngine:
         self._text_session: Optional[str] = None
         self._tasks = Tasks(log, "call engine")
         self._timeout_task: Optional[asyncio.Task] = None
+        # media watchdog and reconnection of the current call
+        self._attempt = 0  # the offer the current peer connection belongs to
+        self._last_media = 0.0  # time.monotonic() of the last frame from the other side
+        self._gap_from: Optional[float] = None  # last frame before the current gap
+        self._gaps = 0
+        self._gap_s = 0.0
+        self._watchdog_task: Optional[asyncio.Task] = None
+        self._reconnect_task: Optional[asyncio.Task] = None
+        self._retry_now = asyncio.Event()  # the link to dispatch is back: the next attempt at once
 
     # --- life cycle -----------------------------------------------------------------------
 
@@ -283,6 +307,7 @@ class CallEngine:
                          kiosk.__version__, now)
         self.counters = MediaCounters()
         self.quality = None
+        self._attempt, self._gap_from, self._gaps, self._gap_s = 0, None, 0, 0.0
         self.machine.move(S.REQUESTING, session_id=session_id, started_by=started_by,
                           category=category, requested_at=now)
         if not self.config.service_hours.is_open(datetime.fromtimestamp(now, timezone.utc)):
@@ -356,6 +381,12 @@ class CallEngine:
             self.on_link_change(up)
         if up:
             self.uploader.kick()
+            if self.state in (S.CONNECTED, S.RECONNECTING):
+                # the call went on peer to peer meanwhile: tell dispatch it still runs
+                self._spawn(self.signaling.send(Resume(session_id=self.current.session_id,
+                                                       peer_id=self.current.interpreter_id or "")))
+                if self.state is S.RECONNECTING:
+                    self._retry_now.set()  # offers could not reach the interpreter meanwhile
             return
         # Dispatch forgets a kiosk's waiting call when the kiosk vanishes; a call whose
         # media already flows goes on peer to peer.
@@ -375,6 +406,9 @@ class CallEngine:
             log.warning("dispatch refused %s: %s (%s)", msg.ref_type, msg.message, msg.code)
             if msg.session_id and self._is_current(msg.session_id) and self.state in BEFORE_ANSWER:
                 await self._end(EndReason.DISPATCH_UNREACHABLE, "dispatch")
+            return
+        if isinstance(msg, Resumed):
+            log.info("call %s: dispatch knows the call again", msg.session_id)
             return
         sid = getattr(msg, "session_id", None)
         if not self._is_current(sid) or self.state not in ACTIVE:
@@ -400,10 +434,12 @@ class CallEngine:
                 # ICE gathering can take seconds with a STUN server: keep reading signaling meanwhile
                 self._spawn(self._open_media(msg.session_id))
         elif isinstance(msg, Answer):
-            if self._pc is not None and state is S.CONNECTING:
-                await self._pc.setRemoteDescription(RTCSessionDescription(sdp=msg.sdp, type="answer"))
+            pc = self._pc
+            if (pc is not None and msg.attempt == self._attempt and pc.remoteDescription is None
+                    and state in (S.CONNECTING, S.RECONNECTING)):
+                await pc.setRemoteDescription(RTCSessionDescription(sdp=msg.sdp, type="answer"))
         elif isinstance(msg, Ice):
-            if self._pc is not None:
+            if self._pc is not None and msg.attempt == self._attempt:
                 await add_remote_candidate(self._pc, msg)
         elif isinstance(msg, CallEnded):
             if state in BEFORE_ANSWER:
@@ -425,9 +461,11 @@ class CallEngine:
                 await self.signaling.send(Hangup(session_id=session_id, reason="network_lost"))
                 await self._end(EndReason.NETWORK_LOST, "kiosk")
 
-    async def _offer(self, session_id: str) -> None:
+    def _make_peer_connection(self, session_id: str, attempt: int) -> RTCPeerConnection:
+        """The one place a call's peer connection is built (first offer and every reconnect):
+        our tracks, the consumers of theirs, and its state handler."""
         pc = make_peer(self.config.ice_servers)
-        self._pc = pc
+        self._pc, self._attempt = pc, attempt
         pc.addTrack(self._microphone())
         video = self.camera.track()
         pc.addTrack(video)
@@ -435,28 +473,138 @@ class CallEngine:
 
         @pc.on("track")
         def on_track(track: MediaStreamTrack) -> None:
-            consume_in_background(track, self._remote_video if track.kind == "video"
-                                  else self._remote_audio, self._tasks)
+            handle = self._remote_video if track.kind == "video" else self._remote_audio
+
+            def on_frame(frame, pc=pc) -> None:
+                if pc is self._pc:  # late frames of a closed connection do not count
+                    handle(frame)
+
+            consume_in_background(track, on_frame, self._tasks)
 
         @pc.on("connectionstatechange")
         async def on_state() -> None:
             if pc is not self._pc:
                 return
-            log.info("call %s: peer connection %s", session_id, pc.connectionState)
-            if pc.connectionState == "connected" and self.state is S.CONNECTING:
-                self._move(S.CONNECTED, connected_at=self._clock())
+            log.info("call %s: peer connection %s (attempt %d)", session_id, pc.connectionState, attempt)
+            if pc.connectionState == "connected" and self.state in (S.CONNECTING, S.RECONNECTING):
+                if self.state is S.CONNECTING:
+                    self._last_media = time.monotonic()
+                    self._move(S.CONNECTED, connected_at=self._clock())
+                    self._watchdog_task = self._spawn(self._watch_media(session_id))
                 self._quality_task = self._spawn(self._watch_quality(session_id, pc, video))
-            elif pc.connectionState in ("failed", "closed") and self.state in (
-                    S.CONNECTING, S.CONNECTED, S.RECONNECTING):
-                await self.signaling.send(Hangup(session_id=session_id, reason="network_lost"))
-                await self._end(EndReason.NETWORK_LOST, "kiosk")
+            elif pc.connectionState in ("failed", "closed"):
+                if self.state is S.CONNECTING:
+                    await self.signaling.send(Hangup(session_id=session_id, reason="network_lost"))
+                    await self._end(EndReason.NETWORK_LOST, "kiosk")
+                elif self.state is S.CONNECTED:
+                    self._media_lost(session_id)  # no need to wait for the watchdog
 
+        return pc
+
+    async def _offer(self, session_id: str, attempt: int = 0) -> None:
+        pc = self._make_peer_connection(session_id, attempt)
         offer = await pc.createOffer()
         await pc.setLocalDescription(offer)  # aiortc gathers every candidate here
         if pc is not self._pc or not self._is_current(session_id):
             return
-        if not await self.signaling.send(Offer(session_id=session_id, sdp=pc.localDescription.sdp)):
+        sent = await self.signaling.send(Offer(session_id=session_id, sdp=pc.localDescription.sdp,
+                                               attempt=attempt))
+        if not sent and attempt == 0:
             await self._end(EndReason.NETWORK_LOST, "kiosk")
+        elif not sent:
+            log.info("call %s: dispatch not reachable for reconnect attempt %d", session_id, attempt)
+
+    # --- media watchdog and reconnecting ----------------------------------------------------
+
+    def _media_arrived(self) -> None:
+        self._last_media = time.monotonic()
+        if self.state is S.RECONNECTING and self._gap_from is not None:
+            self._media_back()
+
+    async def _watch_media(self, session_id: str) -> None:
+        """No frame from the other side for ``watchdog_s``: reconnecting."""
+        while self._is_current(session_id) and self.state in (S.CONNECTED, S.RECONNECTING):
+            await asyncio.sleep(WATCHDOG_TICK_S)
+            if (self.state is S.CONNECTED and self._is_current(session_id)
+                    and time.monotonic() - self._last_media > self._watchdog_s):
+                self._media_lost(session_id)
+
+    def _media_lost(self, session_id: str) -> None:
+        if self.state is not S.CONNECTED:
+            return
+        self._gap_from = self._last_media
+        log.warning("call %s: no media for %.1f s: reconnecting", session_id,
+                    time.monotonic() - self._last_media)
+        self._move(S.RECONNECTING)
+        self._reconnect_task = self._spawn(self._reconnect(session_id))
+
+    def _media_back(self) -> None:
+        sid = self.current.session_id
+        gap = self._close_gap()
+        log.info("call %s: media back after %.1f s (gap %d of this call)", sid, gap, self._gaps)
+        task, self._reconnect_task = self._reconnect_task, None
+        if task is not None and task is not asyncio.current_task():
+            task.cancel()
+        self._move(S.CONNECTED)
+
+    def _close_gap(self) -> float:
+        """Count the current gap in the session record; returns its length."""
+        if self._gap_from is None:
+            return 0.0
+        gap = max(0.0, time.monotonic() - self._gap_from)
+        self._gap_from = None
+        self._gaps += 1
+        self._gap_s += gap
+        try:
+            self.store.set_call_facts(self.current.session_id, media_gaps=self._gaps,
+                                      media_gap_s=round(self._gap_s, 2))
+        except Exception:
+            log.exception("session %s: could not record a media gap", self.current.session_id)
+        return gap
+
+    async def _reconnect(self, session_id: str) -> None:
+        """A fresh peer connection and offer on the same session (aiortc has no ICE restart),
+        again and again with growing delays, until media flows or ``reconnect_window_s`` is over."""
+        deadline = time.monotonic() + self._reconnect_window_s
+        n = 0
+        while True:
+            n += 1
+            delay = reconnect_delay(n)
+            if time.monotonic() + delay >= deadline:
+                await asyncio.sleep(max(0.0, deadline - time.monotonic()))
+                break
+            self._retry_now.clear()
+            try:
+                await asyncio.wait_for(self._retry_now.wait(), delay)
+            except asyncio.TimeoutError:
+                pass
+            if not self._is_current(session_id) or self.state is not S.RECONNECTING:
+                return
+            attempt = self._attempt + 1
+            log.info("call %s: reconnect attempt %d", session_id, attempt)
+            await self._close_peer()
+            try:
+                await self._offer(session_id, attempt)
+            except Exception:
+                log.exception("call %s: reconnect attempt %d failed", session_id, attempt)
+        if self._is_current(session_id) and self.state is S.RECONNECTING:
+            log.error("call %s: media did not come back within %.0f s", session_id,
+                      self._reconnect_window_s)
+            self._reconnect_task = None
+            await self.signaling.send(Hangup(session_id=session_id, reason="network_lost"))
+            await self._end(EndReason.NETWORK_LOST, "kiosk")
+
+    async def _close_peer(self) -> None:
+        """Close the current peer connection only (the camera goes on for the next one)."""
+        pc, self._pc = self._pc, None
+        task, self._quality_task = self._quality_task, None
+        if task is not None and task is not asyncio.current_task():
+            task.cancel()
+        if pc is not None:
+            for sender in pc.getSenders():
+                if sender.track is not None:
+                    sender.track.stop()
+            await pc.close()
 
     async def _connecting_timeout(self, session_id: str) -> None:
         await asyncio.sleep(self._connecting_timeout_s)
@@ -469,10 +617,17 @@ class CallEngine:
         """Every second: measure, adapt the picture size, tell the screen."""
         monitor = QualityMonitor(pc, lambda: self.counters.video_received, lambda: video.frames_sent,
                                  clock=time.monotonic)
+        if self._quality_monitor is not None:  # a reconnected call: one summary for the whole call
+            monitor.samples = self._quality_monitor.samples
         policy = ResolutionPolicy(self.config.video.fps)
         self._quality_monitor = monitor
         while pc is self._pc and self._is_current(session_id):
             sample = await monitor.sample(scale=video.scale)
+            if sample is not None and self.state is not S.CONNECTED:
+                # a media gap is counted as a gap, not as a poor picture to adapt to
+                if monitor.samples and monitor.samples[-1] is sample:
+                    monitor.samples.pop()
+                sample = None
             if sample is not None:
                 changed = policy.feed(sample)
                 if changed is not None:
@@ -486,6 +641,7 @@ class CallEngine:
             await asyncio.sleep(QUALITY_INTERVAL_S)
 
     def _remote_video(self, frame: av.VideoFrame) -> None:
+        self._media_arrived()
         c = self.counters
         c.video_received += 1
         c.last_video_size = (frame.width, frame.height)
@@ -495,6 +651,7 @@ class CallEngine:
             self.on_remote_video(frame)
 
     def _remote_audio(self, frame: av.AudioFrame) -> None:
+        self._media_arrived()
         self.counters.audio_received += 1
         if self._speaker is not None:
             self._speaker.write(frame)
@@ -503,10 +660,10 @@ class CallEngine:
 
     async def _close_media(self) -> None:
         pc, self._pc = self._pc, None
-        for task in (self._timeout_task, self._quality_task):
+        for task in (self._timeout_task, self._quality_task, self._watchdog_task, self._reconnect_task):
             if task is not None and task is not asyncio.current_task():
                 task.cancel()
-        self._timeout_task = self._quality_task = None
+        self._timeout_task = self._quality_task = self._watchdog_task = self._reconnect_task = None
         if pc is not None:
             for sender in pc.getSenders():
                 if sender.track is not None:
@@ -639,6 +796,8 @@ class CallEngine:
         sid = self.current.session_id
         if notify:
             await self.signaling.send(Hangup(session_id=sid, reason=reason.value))
+        if self.state is S.RECONNECTING:
+            self._close_gap()  # the call ends in a gap: it counts up to the end
         now = self._clock()
         self._finish_text(sid)
         event = self.machine.move(S.ENDED, reason=reason, ended_at=now)

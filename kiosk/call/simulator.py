@@ -1,13 +1,18 @@
 """A simulated interpreter: an aiortc client that logs in to dispatch like a console does,
 answers after a configurable delay and sends a clearly labelled moving test picture and a tone.
 
-The demo and the tests call it; it speaks exactly the protocol the browser console speaks.
+The demo and the tests call it; it speaks exactly the protocol the browser console speaks,
+including what the console does when the media or the link to dispatch drops: it answers each
+new ``offer`` attempt of the kiosk with a fresh peer connection, says ``resume`` after a new
+``welcome`` during a call, and ends the call as ``network_lost`` itself after
+``give_up_s`` without media.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from dataclasses import dataclass, field
 from typing import Iterable, Optional
 
@@ -17,7 +22,8 @@ from kiosk.call.media import SyntheticCamera, ToneTrack, consume_in_background
 from kiosk.call.peer import add_remote_candidate, make_peer
 from kiosk.call.signaling import SignalingClient
 from kiosk.protocol import (
-    Accept, Answer, CallEnded, Error, Hangup, Hello, Ice, Message, Offer, Presence, Ring,
+    Accept, Answer, CallEnded, Error, Hangup, Hello, Ice, Message, Offer, Presence, Resume,
+    Resumed, Ring,
 )
 
 log = logging.getLogger("kiosk.call.simulator")
@@ -33,6 +39,11 @@ class SimulatedCall:
     last_video_size: tuple[int, int] = (0, 0)
     connected: bool = False
     ended_reason: Optional[str] = None
+    attempt: int = -1  # the kiosk's offer attempt answered last
+    answers: int = 0
+    reconnecting: bool = False  # no media for watchdog_s
+    gaps: int = 0
+    resumed: int = 0  # times dispatch confirmed the call after our link came back
 
 
 @dataclass
@@ -45,10 +56,14 @@ class SimulatedInterpreter:
     def __init__(self, url: str, interpreter_id: str = "sim-interpreter-1", password: str = "demo",
                  *, answer_delay_s: float = 2.0, ice_servers: Iterable = (),
                  width: int = 1280, height: int = 720, fps: int = 30,
-                 tone_hz: float = 440.0, hangup_after_s: Optional[float] = None) -> None:
+                 tone_hz: float = 440.0, hangup_after_s: Optional[float] = None,
+                 watchdog_s: float = 3.0, give_up_s: float = 65.0) -> None:
         self.id = interpreter_id
         self.answer_delay_s = answer_delay_s
         self.hangup_after_s = hangup_after_s
+        self.watchdog_s = watchdog_s
+        self.give_up_s = give_up_s
+        self._last_media = 0.0
         self._ice_servers = tuple(ice_servers)
         self._tone_hz = tone_hz
         self.camera = SyntheticCamera(width, height, fps, label="SIMULATED INTERPRETER",
@@ -96,6 +111,10 @@ class SimulatedInterpreter:
             self.available.clear()
 
     async def _announce(self) -> None:
+        call = self._call
+        if call is not None and call.connected:
+            # back after a dropped link (or a restart of dispatch) in a call: it goes on
+            await self.signaling.send(Resume(session_id=call.session_id, peer_id=call.kiosk_id))
         if await self.signaling.send(Presence(state="available")):
             self.available.set()
 
@@ -106,9 +125,13 @@ class SimulatedInterpreter:
             self._pending_rings[msg.session_id] = task
             task.add_done_callback(lambda _t, sid=msg.session_id: self._pending_rings.pop(sid, None))
         elif isinstance(msg, Offer) and self._call and msg.session_id == self._call.session_id:
-            await self._answer(msg)
-        elif isinstance(msg, Ice) and self._pc is not None:
-            await add_remote_candidate(self._pc, msg)
+            if msg.attempt > self._call.attempt:
+                await self._answer(msg)
+        elif isinstance(msg, Ice) and self._pc is not None and self._call is not None:
+            if msg.attempt == self._call.attempt:
+                await add_remote_candidate(self._pc, msg)
+        elif isinstance(msg, Resumed) and self._call and msg.session_id == self._call.session_id:
+            self._call.resumed += 1
         elif isinstance(msg, CallEnded):
             ring = self._pending_rings.pop(msg.session_id, None)
             if ring is not None:  # the caller gave up while we were still "picking up"
@@ -130,15 +153,17 @@ class SimulatedInterpreter:
         if not await self.signaling.send(Accept(session_id=ring.session_id)):
             self._call = None
 
-    async def _answer(self, offer: Offer) -> None:
-        call = self._call
+    def _make_peer_connection(self, call: SimulatedCall) -> RTCPeerConnection:
+        """The one place the simulator's peer connection is built (for every offer attempt)."""
         pc = make_peer(self._ice_servers)
         self._pc = pc
-        self.camera.start()
 
         @pc.on("track")
         def on_track(track) -> None:
             def count(frame, kind=track.kind):
+                if pc is not self._pc:
+                    return
+                self._media_arrived(call)
                 if kind == "video":
                     call.video_frames += 1
                     call.last_video_size = (frame.width, frame.height)
@@ -148,16 +173,63 @@ class SimulatedInterpreter:
 
         @pc.on("connectionstatechange")
         async def on_state() -> None:
-            if pc.connectionState == "connected":
+            if pc.connectionState == "connected" and pc is self._pc and not call.connected:
                 call.connected = True
+                self._last_media = time.monotonic()
+                self._spawn(self._watch_media(call))
                 if self.hangup_after_s is not None:
                     self._spawn(self._hang_up_later(call.session_id))
 
+        return pc
+
+    async def _answer(self, offer: Offer) -> None:
+        call = self._call
+        old, self._pc = self._pc, None
+        if old is not None:  # the kiosk starts over with a new peer connection
+            log.info("call %s: new offer (attempt %d): new peer connection", call.session_id, offer.attempt)
+            await self._close_pc(old)
+        call.attempt = offer.attempt
+        pc = self._make_peer_connection(call)
+        self.camera.start()
         await pc.setRemoteDescription(RTCSessionDescription(sdp=offer.sdp, type="offer"))
         pc.addTrack(ToneTrack(self._tone_hz))
         pc.addTrack(self.camera.track())
         await pc.setLocalDescription(await pc.createAnswer())
-        await self.signaling.send(Answer(session_id=offer.session_id, sdp=pc.localDescription.sdp))
+        if pc is not self._pc:
+            return
+        call.answers += 1
+        await self.signaling.send(Answer(session_id=offer.session_id, sdp=pc.localDescription.sdp,
+                                         attempt=offer.attempt))
+
+    def _media_arrived(self, call: SimulatedCall) -> None:
+        self._last_media = time.monotonic()
+        if call.reconnecting:
+            call.reconnecting = False
+            log.info("call %s: media back", call.session_id)
+
+    async def _watch_media(self, call: SimulatedCall) -> None:
+        """Like the console: reconnecting after ``watchdog_s`` without media (the kiosk offers
+        again); the call ends as ``network_lost`` after ``give_up_s``."""
+        while self._call is call:
+            await asyncio.sleep(0.25)
+            silent = time.monotonic() - self._last_media
+            if silent > self.watchdog_s and not call.reconnecting:
+                call.reconnecting = True
+                call.gaps += 1
+                log.warning("call %s: no media for %.1f s: reconnecting", call.session_id, silent)
+            if silent > self.give_up_s and self._call is call:
+                log.error("call %s: no media for %.0f s: network lost", call.session_id, silent)
+                await self.signaling.send(Hangup(session_id=call.session_id, reason="network_lost"))
+                call.ended_reason = "network_lost"
+                await self._close()
+                return
+
+    @staticmethod
+    async def _close_pc(pc: RTCPeerConnection) -> None:
+        for sender in pc.getSenders():
+            if sender.track is not None:
+                sender.track.stop()
+        await pc.close()
 
     async def _hang_up_later(self, session_id: str) -> None:
         await asyncio.sleep(self.hangup_after_s)
@@ -168,10 +240,7 @@ class SimulatedInterpreter:
         pc, self._pc = self._pc, None
         self._call = None
         if pc is not None:
-            for sender in pc.getSenders():
-                if sender.track is not None:
-                    sender.track.stop()
-            await pc.close()
+            await self._close_pc(pc)
         await self.camera.stop()
         # back in the pool for the next call
         if self.signaling.connected:

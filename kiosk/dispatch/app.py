@@ -17,7 +17,9 @@ HTTP:
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
+import os
 import ssl
 import time
 import weakref
@@ -37,6 +39,7 @@ log = logging.getLogger("kiosk.dispatch")
 
 STATIC = Path(__file__).resolve().parent / "static"
 CONSOLE_SESSION_S = 12 * 3600
+CONSOLE_SESSIONS_FILE = "console-sessions.json"  # in data_dir: SHA-256 of tokens, id, expiry
 SESSION_PREFIX = "cs_"  # console session tokens; a hello credential with it is never a password
 LOGIN_FAILURES_BEFORE_LOCK = 5
 MAX_LOCK_S = 30 * 60
@@ -52,6 +55,9 @@ class DispatchSettings:
     heartbeat_s: float = 10.0
     ring_timeout_s: float = 20.0
     wrap_up_s: float = 30.0
+    # an answered call whose kiosk or interpreter link dropped waits this long for it
+    resume_grace_s: float = 90.0
+    resume_wait_s: float = 10.0  # … and, once back, this long to say resume
     missed_rings_to_away: int = 3
     allowed_origins: tuple[str, ...] = ()
     tls: Optional[tuple[Path, Path]] = None  # (certificate chain, key), PEM
@@ -80,14 +86,49 @@ class LoginGuard:
 
     After ``LOGIN_FAILURES_BEFORE_LOCK`` wrong passwords for one id, that id is locked for a
     minute, doubling with each further failure up to 30 minutes. Sessions are random tokens
-    kept (hashed) in memory: a restart of dispatch logs consoles out.
+    kept hashed; with ``sessions_path`` (in dispatch's data folder) the hashes are also written
+    to that file, so consoles come back by themselves after a restart of dispatch.
     """
 
-    def __init__(self, accounts: Accounts, clock=time.monotonic) -> None:
+    def __init__(self, accounts: Accounts, clock=time.monotonic,
+                 sessions_path: Optional[Path] = None, wall_clock=time.time) -> None:
         self._accounts = accounts
         self._clock = clock
-        self._sessions: dict[str, tuple[str, float]] = {}  # token hash → (interpreter, expiry)
+        self._wall = wall_clock  # session expiry must mean the same after a restart
+        self._sessions_path = sessions_path
+        self._sessions: dict[str, tuple[str, float]] = self._load_sessions()  # hash → (id, expiry)
         self._failures: dict[str, tuple[int, float]] = {}  # id → (count, locked until)
+
+    def _load_sessions(self) -> dict[str, tuple[str, float]]:
+        path = self._sessions_path
+        if path is None or not path.exists():
+            return {}
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            now = self._wall()
+            return {h: (str(i), float(e)) for h, (i, e) in data.items() if float(e) > now}
+        except (OSError, ValueError, TypeError, AttributeError) as exc:
+            log.error("console sessions in %s cannot be read (%s): consoles must sign in again",
+                      path, exc)
+            return {}
+
+    def _save_sessions(self) -> None:
+        path = self._sessions_path
+        if path is None:
+            return
+        now = self._wall()
+        live = {h: entry for h, entry in self._sessions.items() if entry[1] > now}
+        tmp = path.with_name(path.name + ".tmp")
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "w", encoding="utf-8") as f:
+                json.dump(live, f)
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(tmp, path)
+        except OSError as exc:
+            log.error("console sessions cannot be saved to %s: %s", path, exc)
 
     def locked_for(self, interpreter_id: str) -> float:
         _, until = self._failures.get(interpreter_id, (0, 0.0))
@@ -112,7 +153,8 @@ class LoginGuard:
 
     def open_session(self, interpreter_id: str) -> str:
         token = SESSION_PREFIX + new_token()
-        self._sessions[token_hash(token)] = (interpreter_id, self._clock() + CONSOLE_SESSION_S)
+        self._sessions[token_hash(token)] = (interpreter_id, self._wall() + CONSOLE_SESSION_S)
+        self._save_sessions()
         return token
 
     def session(self, token: str) -> Optional[str]:
@@ -121,13 +163,15 @@ class LoginGuard:
             return None
         interpreter_id, expiry = entry
         account = self._accounts.interpreter(interpreter_id)
-        if expiry < self._clock() or account is None or not account.enabled:
+        if expiry < self._wall() or account is None or not account.enabled:
             self._sessions.pop(token_hash(token), None)
+            self._save_sessions()
             return None
         return interpreter_id
 
     def close_session(self, token: str) -> None:
-        self._sessions.pop(token_hash(token), None)
+        if self._sessions.pop(token_hash(token), None) is not None:
+            self._save_sessions()
 
     # the hub's Authenticator
     async def check(self, role: str, participant_id: str, credential: str) -> bool:
@@ -282,15 +326,17 @@ async def _stores(app: web.Application):
 
 def _rules(settings: DispatchSettings) -> RoutingRules:
     hours = settings.service_hours
+    common = dict(resume_grace_s=settings.resume_grace_s, resume_wait_s=settings.resume_wait_s)
     if hours is None:
-        return RoutingRules(settings.ring_timeout_s, settings.wrap_up_s, settings.missed_rings_to_away)
+        return RoutingRules(settings.ring_timeout_s, settings.wrap_up_s, settings.missed_rings_to_away,
+                            **common)
 
     def next_opening(at: datetime) -> Optional[str]:
         opening = hours.next_opening(at)
         return opening.isoformat(timespec="minutes") if opening else None
 
     return RoutingRules(settings.ring_timeout_s, settings.wrap_up_s, settings.missed_rings_to_away,
-                        is_open=hours.is_open, next_opening=next_opening)
+                        is_open=hours.is_open, next_opening=next_opening, **common)
 
 
 def open_accounts(settings: DispatchSettings) -> Accounts:
@@ -321,7 +367,8 @@ def create_app(settings: DispatchSettings = DispatchSettings(), *,
         if accounts is None:
             app[ACCOUNTS].close()
         raise
-    guard = LoginGuard(app[ACCOUNTS])
+    sessions = settings.data_dir / CONSOLE_SESSIONS_FILE if settings.data_dir else None
+    guard = LoginGuard(app[ACCOUNTS], sessions_path=sessions)
     app[GUARD] = guard
     app[HUB] = Hub(guard, _rules(settings), records=app[RECORDS])
     app[SOCKETS] = weakref.WeakSet()

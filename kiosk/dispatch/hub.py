@@ -10,6 +10,13 @@ the longest. A ring that is declined or not answered within ``ring_timeout_s`` g
 interpreter; an interpreter who misses ``missed_rings_to_away`` rings in a row is set away.
 After each call an interpreter has ``wrap_up_s`` before the next ring. Waiting kiosks hear their
 place in the queue and an estimated wait whenever either changes.
+
+Signaling blinks: media goes peer to peer, so an answered call is not ended when one side's
+WebSocket drops. Dispatch keeps it for ``resume_grace_s``; the side that says hello again is
+put back into its call at once (an interpreter is then never rung meanwhile) and confirms with
+``resume`` within ``resume_wait_s``. After a restart of dispatch the call is unknown: the two
+sides each claim it with ``resume`` naming the other, and dispatch adopts it when both claims
+match.
 """
 
 from __future__ import annotations
@@ -18,7 +25,7 @@ import asyncio
 import logging
 import math
 import time
-from collections import deque
+from collections import OrderedDict, deque
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Awaitable, Callable, Optional, Protocol
@@ -27,14 +34,15 @@ from kiosk import protocol
 from kiosk.tasks import Tasks
 from kiosk.protocol import (
     Accept, Accepted, Answer, CallEnded, CallRequest, Cancel, Decline, Error, Hangup, Hello, Ice,
-    Message, Offer, Presence, ProtocolError, Queued, RecordAck, Ring, Ringing,
+    Message, Offer, Presence, ProtocolError, Queued, RecordAck, Resume, Resumed, Ring, Ringing,
     SessionRecordUpload, Status, Unavailable, Welcome,
 )
 
 log = logging.getLogger("kiosk.dispatch")
 
-KIOSK_MESSAGES = (CallRequest, Cancel, Offer, Ice, Hangup, SessionRecordUpload)
-INTERPRETER_MESSAGES = (Presence, Accept, Decline, Answer, Ice, Hangup)
+KIOSK_MESSAGES = (CallRequest, Cancel, Offer, Ice, Hangup, SessionRecordUpload, Resume)
+INTERPRETER_MESSAGES = (Presence, Accept, Decline, Answer, Ice, Hangup, Resume)
+ENDS_KEPT_S = 600.0  # how long the end of a call is kept for a side that was away at the time
 HELLO_TIMEOUT_S = 10.0
 INITIAL_HANDLE_S = 300.0  # assumed length of a call (talk + wrap-up) before any was seen
 
@@ -44,6 +52,10 @@ class RoutingRules:
     ring_timeout_s: float = 20.0
     wrap_up_s: float = 30.0
     missed_rings_to_away: int = 3
+    # an answered call whose kiosk or interpreter link dropped waits this long for it to return
+    resume_grace_s: float = 90.0
+    # a side put back into its call at hello must say ``resume`` within this time
+    resume_wait_s: float = 10.0
     # is the service open at this (UTC) moment, and when does it open next (text for the kiosk)
     is_open: Callable[[datetime], bool] = lambda at: True
     next_opening: Callable[[datetime], Optional[str]] = lambda at: None
@@ -109,6 +121,7 @@ class Participant:
 class Kiosk(Participant):
     location: str = ""
     call: Optional["Call"] = None
+    claim: Optional["Claim"] = None  # an unknown call it says it is in (after a restart)
 
 
 @dataclass(eq=False)
@@ -121,6 +134,7 @@ class Interpreter(Participant):
     missed_in_a_row: int = 0
     last_status: Optional[str] = None
     wrap_up_task: Optional[asyncio.Task] = None
+    claim: Optional["Claim"] = None  # an unknown call it says it is in (after a restart)
 
     @property
     def on_duty(self) -> bool:
@@ -129,7 +143,7 @@ class Interpreter(Participant):
     def state(self, now: float) -> str:
         if self.ringing is not None:
             return "ringing"
-        if self.call is not None:
+        if self.call is not None or self.claim is not None:
             return "in_call"
         if self.presence != "available":
             return "away"
@@ -157,6 +171,19 @@ class Call:
     answered_after: Optional[float] = None
     accepted_at: Optional[float] = None
     ring_task: Optional[asyncio.Task] = None
+    adopted: bool = False  # known again from both sides' resume after a restart of dispatch
+    # "kiosk"/"interpreter" → the timer of a side that is away or has not resumed yet
+    away: dict[str, asyncio.Task] = field(default_factory=dict)
+
+
+@dataclass(eq=False)
+class Claim:
+    """A ``resume`` for a call dispatch does not know: waits for the other side's matching one."""
+
+    session_id: str
+    participant: Participant
+    peer_id: str
+    task: Optional[asyncio.Task] = None
 
 
 class Hub:
@@ -173,6 +200,9 @@ class Hub:
         self.calls: dict[str, Call] = {}
         self._tasks = Tasks(log, "dispatch")
         self._handle_s = INITIAL_HANDLE_S  # moving average of talk + wrap-up, for estimates
+        self.claims: dict[str, Claim] = {}
+        # (session id, role) → (call_ended that side missed while away, when to forget it)
+        self._missed_ends: OrderedDict[tuple[str, str], tuple[CallEnded, float]] = OrderedDict()
 
     # --- numbers for /healthz -------------------------------------------------------------
 
@@ -229,12 +259,16 @@ class Hub:
         if p is None:
             return
         conn.participant = None
+        self._drop_claim(p)
         if isinstance(p, Kiosk):
             if self.kiosks.get(p.id) is p:
                 del self.kiosks[p.id]
             log.info("kiosk %s disconnected", p.id)
-            if p.call is not None:
-                await self._kiosk_gone(p.call)
+            call = p.call if p.call is not None and p.call.kiosk is p else None
+            if call is not None and call.state == "active":
+                self._away(call, "kiosk")
+            elif call is not None:
+                await self._kiosk_gone(call)
         else:
             if self.interpreters.get(p.id) is p:
                 del self.interpreters[p.id]
@@ -297,6 +331,7 @@ class Hub:
         registry[msg.id] = participant
         conn.participant = participant
         log.info("%s %s connected", msg.role, msg.id)
+        self._put_back(participant)
         await conn.send(Welcome(role=msg.role, id=msg.id))
         if isinstance(participant, Interpreter):
             await self._status(participant)
@@ -304,7 +339,14 @@ class Hub:
     # --- kiosk ----------------------------------------------------------------------------
 
     async def _from_kiosk(self, kiosk: Kiosk, msg: Message) -> None:
+        if isinstance(msg, Resume):
+            await self._resume(kiosk, "kiosk", msg)
+            return
         if isinstance(msg, CallRequest):
+            # a kiosk that asks for a new call has left the one it was put back into
+            if kiosk.call is not None and "kiosk" in kiosk.call.away:
+                await self._side_left(kiosk.call, "kiosk")
+            self._drop_claim(kiosk)
             await self._call_request(kiosk, msg)
             return
         if isinstance(msg, SessionRecordUpload):
@@ -314,6 +356,7 @@ class Hub:
         if call is None or call.session_id != msg.session_id:
             await kiosk.conn.error("unknown_session", "not a call of this kiosk", msg.type, msg.session_id)
             return
+        self._resumed_quietly(call, "kiosk")
         if isinstance(msg, Cancel) or (isinstance(msg, Hangup) and call.state != "active"):
             if call.state == "active":
                 await kiosk.conn.error("bad_state", "the call was answered: hang up instead",
@@ -381,6 +424,9 @@ class Hub:
         if isinstance(msg, Presence):
             await self._presence(interp, msg.state)
             return
+        if isinstance(msg, Resume):
+            await self._resume(interp, "interpreter", msg)
+            return
         sid = msg.session_id
         if interp.ringing is not None and interp.ringing.session_id == sid:
             call = interp.ringing
@@ -389,6 +435,8 @@ class Hub:
         else:
             await interp.conn.error("unknown_session", "not a call routed to you", msg.type, sid)
             return
+        if call is interp.call:
+            self._resumed_quietly(call, "interpreter")
         if isinstance(msg, Accept):
             if call.state != "ringing":
                 await interp.conn.error("bad_state", "this call is not ringing", msg.type, sid)
@@ -400,6 +448,8 @@ class Hub:
             interp.ringing, interp.call = None, call
             interp.missed_in_a_row = 0
             log.info("call %s accepted by %s after %.1f s", sid, interp.id, call.answered_after)
+            # routing is complete now: stored at once, so a restart of dispatch mid-call loses none
+            self._store_routing(call, "answered")
             await call.kiosk.send(Accepted(session_id=sid, interpreter_id=interp.id))
             await self._status(interp)
         elif isinstance(msg, Decline):
@@ -574,18 +624,16 @@ class Hub:
     async def _hang_up(self, call: Call, by: str, reason: str) -> None:
         interp = call.interpreter
         log.info("call %s hung up by %s (%s)", call.session_id, by, reason)
-        other = interp if by == "kiosk" else call.kiosk
-        await other.send(CallEnded(session_id=call.session_id, reason="hangup", by=by))
+        other, role = (interp, "interpreter") if by == "kiosk" else (call.kiosk, "kiosk")
+        # a side that gave up reconnecting the media says so; the other side ends the same way
+        ended = "network_lost" if reason == "network_lost" else "hangup"
+        await self._tell_end(other, role, CallEnded(session_id=call.session_id, reason=ended, by=by))
+        self._stop_away_timers(call)
         await self._release(interp, call)
         self._forget(call, "answered")
 
     async def _kiosk_gone(self, call: Call) -> None:
-        if call.state == "active":
-            await call.interpreter.send(CallEnded(session_id=call.session_id, reason="peer_gone", by="kiosk"))
-            await self._release(call.interpreter, call)
-            self._forget(call, "answered")
-        else:
-            await self._drop_unanswered(call, notify_reason="peer_gone", by="kiosk", outcome="kiosk_gone")
+        await self._drop_unanswered(call, notify_reason="peer_gone", by="kiosk", outcome="kiosk_gone")
 
     async def _interpreter_gone(self, interp: Interpreter) -> None:
         if interp.ringing is not None:
@@ -593,19 +641,191 @@ class Hub:
             self._stop_ring_timer(call)
             call.state, call.interpreter = "queued", None
             self.queue.appendleft(call)
-        if interp.call is not None:
-            call, interp.call = interp.call, None
-            await call.kiosk.send(CallEnded(session_id=call.session_id, reason="peer_gone", by="interpreter"))
-            self._forget(call, "answered")
+        if interp.call is not None and interp.call.interpreter is interp:
+            self._away(interp.call, "interpreter")
+
+    # --- links that drop during an answered call ------------------------------------------
+
+    def _away(self, call: Call, role: str) -> None:
+        """One side's link dropped during the answered call: its media may still flow, so the
+        call waits ``resume_grace_s`` for that side to say hello again."""
+        log.info("call %s: the %s's link dropped; waiting %.0f s for it to come back",
+                 call.session_id, role, self.rules.resume_grace_s)
+        self._set_away_timer(call, role, self.rules.resume_grace_s, "did not come back")
+
+    def _set_away_timer(self, call: Call, role: str, delay: float, why: str) -> None:
+        old = call.away.pop(role, None)
+        if old is not None and old is not asyncio.current_task():
+            old.cancel()
+
+        async def expire() -> None:
+            await asyncio.sleep(delay)
+            if call.away.get(role) is not asyncio.current_task() or self.calls.get(call.session_id) is not call:
+                return
+            log.info("call %s: the %s %s within %.0f s: the call is over", call.session_id, role,
+                     why, delay)
+            await self._side_left(call, role)
+            await self._route()
+
+        call.away[role] = self._spawn(expire())
+
+    @staticmethod
+    def _stop_away_timers(call: Call) -> None:
+        for task in call.away.values():
+            if task is not asyncio.current_task():
+                task.cancel()
+        call.away.clear()
+
+    def _put_back(self, participant: Participant) -> None:
+        """At hello: a side whose answered call waits for it is put back into that call (it
+        must confirm with ``resume``; an interpreter is not rung meanwhile)."""
+        role = "kiosk" if isinstance(participant, Kiosk) else "interpreter"
+        for call in self.calls.values():
+            side = call.kiosk if role == "kiosk" else call.interpreter
+            if call.state == "active" and role in call.away and side is not None and side.id == participant.id:
+                if role == "kiosk":
+                    call.kiosk = participant
+                else:
+                    call.interpreter = participant
+                participant.call = call
+                log.info("call %s: the %s is back; waiting for its resume", call.session_id, role)
+                self._set_away_timer(call, role, self.rules.resume_wait_s, "did not resume its call")
+                return
+
+    def _resumed_quietly(self, call: Call, role: str) -> None:
+        """Any message about the call from a side that was put back counts as its resume."""
+        task = call.away.pop(role, None)
+        if task is not None:
+            task.cancel()
+
+    async def _side_left(self, call: Call, role: str) -> None:
+        """A side of an answered call is gone for good: the other side hears ``peer_gone``."""
+        self._stop_away_timers(call)
+        interp = call.interpreter
+        if role == "kiosk":
+            await self._tell_end(interp, "interpreter",
+                                 CallEnded(session_id=call.session_id, reason="peer_gone", by="kiosk"))
+            await self._release(interp, call)
+        else:
+            if interp is not None and interp.call is call:
+                interp.call = None
+            await self._tell_end(call.kiosk, "kiosk",
+                                 CallEnded(session_id=call.session_id, reason="peer_gone", by="interpreter"))
+            if interp is not None and self.interpreters.get(interp.id) is interp:
+                await self._status(interp)
+        self._forget(call, "answered")
+
+    async def _tell_end(self, participant: Optional[Participant], role: str, msg: CallEnded) -> None:
+        """Send a ``call_ended``; a side that is away gets it when it resumes."""
+        if participant is None:
+            return
+        if participant.conn.closed:
+            now = self._clock()
+            self._missed_ends[(msg.session_id, role)] = (msg, now + ENDS_KEPT_S)
+            while self._missed_ends:
+                key, (_, until) = next(iter(self._missed_ends.items()))
+                if until > now:
+                    break
+                del self._missed_ends[key]
+            return
+        await participant.send(msg)
+
+    async def _resume(self, p: Participant, role: str, msg: Resume) -> None:
+        sid = msg.session_id
+        call = self.calls.get(sid)
+        if call is not None:
+            side = call.kiosk if role == "kiosk" else call.interpreter
+            if call.state != "active" or side is None or side.id != p.id:
+                await p.conn.error("unknown_session", "not an answered call of yours", msg.type, sid)
+                return
+            if p.call is not None and p.call is not call:
+                await p.conn.error("bad_state", "you are in another call", msg.type, sid)
+                return
+            if side is not p:  # normally done at hello already
+                if role == "kiosk":
+                    call.kiosk = p
+                else:
+                    call.interpreter = p
+                p.call = call
+            self._resumed_quietly(call, role)
+            log.info("call %s resumed by the %s", sid, role)
+            await p.send(Resumed(session_id=sid))
+            if isinstance(p, Interpreter):
+                await self._status(p)
+            return
+        missed = self._missed_ends.pop((sid, role), None)
+        if missed is not None:
+            await p.send(missed[0])
+            return
+        if p.call is not None:
+            await p.conn.error("bad_state", "you are in another call", msg.type, sid)
+            return
+        await self._claim(p, role, msg)
+
+    async def _claim(self, p: Participant, role: str, msg: Resume) -> None:
+        """A call dispatch does not know (it restarted): adopt it once the other side claims it
+        too, naming each other."""
+        sid = msg.session_id
+        other = self.claims.get(sid)
+        if (other is not None and other.participant is not p
+                and isinstance(other.participant, Kiosk) != isinstance(p, Kiosk)
+                and other.participant.id == msg.peer_id and other.peer_id == p.id
+                and not other.participant.conn.closed):
+            self._drop_claim(other.participant)
+            kiosk, interp = (p, other.participant) if isinstance(p, Kiosk) else (other.participant, p)
+            call = Call(sid, kiosk, "resident", None, requested_at=self._clock(), state="active",
+                        interpreter=interp, adopted=True)
+            kiosk.call, interp.call = call, call
+            self.calls[sid] = call
+            log.info("call %s between kiosk %s and %s adopted after a restart", sid, kiosk.id, interp.id)
+            await kiosk.send(Resumed(session_id=sid))
+            await interp.send(Resumed(session_id=sid))
+            await self._status(interp)
+            return
+        if other is not None and other.participant is not p:
+            await p.conn.error("unknown_session", "this call is claimed by someone else", msg.type, sid)
+            return
+        self._drop_claim(p)
+        claim = Claim(sid, p, msg.peer_id)
+        p.claim = claim
+        self.claims[sid] = claim
+        log.info("%s %s claims unknown call %s with %s", role, p.id, sid, msg.peer_id)
+
+        async def expire() -> None:
+            await asyncio.sleep(self.rules.resume_grace_s)
+            if p.claim is not claim:
+                return
+            self._drop_claim(p)
+            log.info("call %s: %s never claimed it; over", sid, msg.peer_id)
+            by = "interpreter" if role == "kiosk" else "kiosk"
+            await p.send(CallEnded(session_id=sid, reason="peer_gone", by=by))
+            if isinstance(p, Interpreter):
+                await self._status(p)
+            await self._route()
+
+        claim.task = self._spawn(expire())
+        if isinstance(p, Interpreter):
+            await self._status(p)
+
+    def _drop_claim(self, p: Participant) -> None:
+        claim, p.claim = p.claim, None
+        if claim is None:
+            return
+        if self.claims.get(claim.session_id) is claim:
+            del self.claims[claim.session_id]
+        if claim.task is not None and claim.task is not asyncio.current_task():
+            claim.task.cancel()
 
     async def _release(self, interp: Optional[Interpreter], call: Call) -> None:
         """After a call: the interpreter's wrap-up pause, then back in the pool."""
         if interp is None:
             return
-        interp.call = None
+        if interp.call is call:
+            interp.call = None
         now = self._clock()
-        talk = now - (call.accepted_at or now)
-        self._handle_s = 0.8 * self._handle_s + 0.2 * (talk + self.rules.wrap_up_s)
+        if call.accepted_at is not None:  # an adopted call's length is not known
+            talk = now - call.accepted_at
+            self._handle_s = 0.8 * self._handle_s + 0.2 * (talk + self.rules.wrap_up_s)
         self._cancel_wrap_up(interp)
         if self.rules.wrap_up_s > 0 and interp.on_duty:
             interp.wrap_up_until = now + self.rules.wrap_up_s
@@ -633,6 +853,13 @@ class Hub:
         self.calls.pop(call.session_id, None)
         if call.kiosk.call is call:
             call.kiosk.call = None
+        if call.interpreter is not None and call.interpreter.call is call:
+            call.interpreter.call = None
+        # an adopted call's routing facts were stored at its accept, before the restart
+        if not call.adopted:
+            self._store_routing(call, outcome)
+
+    def _store_routing(self, call: Call, outcome: str) -> None:
         if self._records is None:
             return
         interp = call.interpreter if outcome == "answered" else None

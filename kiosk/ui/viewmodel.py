@@ -199,6 +199,12 @@ class KioskViewModel(QObject):
     def _get_reconnecting(self) -> bool:
         return self._event.state is CallState.RECONNECTING
 
+    def _get_reconnecting_seconds(self) -> int:
+        """How long the call has been trying to get its picture back (0 when it is not)."""
+        if self._event.state is not CallState.RECONNECTING:
+            return 0
+        return max(0, int(time.time() - self._event.at))
+
     def _get_online(self) -> bool:
         return self._online
 
@@ -394,6 +400,7 @@ class KioskViewModel(QObject):
     countdown = Property(int, _get_countdown, notify=changed)
     location = Property(str, _get_location, constant=True)
     reconnecting = Property(bool, _get_reconnecting, notify=changed)
+    reconnectingSeconds = Property(int, _get_reconnecting_seconds, notify=changed)
     online = Property(bool, _get_online, notify=changed)
     qualityLevel = Property(str, _get_quality_level, notify=changed)
     missingDevices = Property(list, _get_missing_devices, notify=changed)

@@ -14,6 +14,10 @@ const PROTOCOL_VERSION = 1;
 const RECONNECT_DELAYS_S = [0.5, 1, 2, 3, 5];
 const ICE_GATHERING_MAX_MS = 2000;
 const MEDIA_WAIT_AT_OFFER_MS = 4000;
+// no media from the kiosk this long: "reconnecting" (the kiosk then sends a fresh offer) …
+const MEDIA_WATCHDOG_S = 3;
+// … and this long: the call is over (network_lost), as on the kiosk (60 s of attempts after 3 s)
+const MEDIA_GIVE_UP_S = 65;
 const HISTORY_RECHECK_MS = 3000;
 const TICK_MS = 250;
 const SESSION_KEY = "interpreter-console.session";
@@ -36,7 +40,8 @@ const state = {
   statusAt: 0,
   presenceWanted: "away", // what the interpreter last chose (or dispatch set)
   ring: null, // {session_id, kiosk_id, location, waited_s, started_by, category, timeout_s, at}
-  call: null, // {session_id, location, kiosk_id, phase, acceptedAt, connectedAt, answerSent, hasRemoteVideo, ...}
+  call: null, // {session_id, location, kiosk_id, phase, attempt, acceptedAt, connectedAt, answerSent, hasRemoteVideo, ...}
+  // phase: connecting | connected | unstable | reconnecting (no media: the kiosk offers again)
   media: { phase: "idle", error: null }, // idle | starting | on | failed
   muted: false,
   cameraOff: false,
@@ -300,10 +305,12 @@ function renderCall() {
   const talk = call.connectedAt ? (now() - call.connectedAt) / 1000 : 0;
   setText($("call-timer"), t("call_timer", { time: formatDuration(talk) }));
   const waiting = call.phase === "connecting" ? t("call_connecting")
+    : call.phase === "reconnecting" ? t("call_reconnecting")
     : call.phase === "unstable" ? t("call_unstable")
     : call.hasRemoteVideo ? "" : t("waiting_remote_video");
   setText($("remote-waiting"), waiting);
   show($("remote-waiting"), waiting !== "");
+  renderCallLink(call);
   // a quiet note, not an alarm: signing needs at least 20 frames a second
   setText($("call-quality"), call.lowFps ? t("low_fps_warning") : "");
   show($("call-quality"), Boolean(call.lowFps));
@@ -326,6 +333,15 @@ function renderCall() {
     if (state.cameraOff) badges.push(t("camera_off_badge"));
   }
   setText($("self-badges"), badges.join(" · "));
+}
+
+/** While the call goes on without dispatch: say so (the call is not over). */
+function renderCallLink(call) {
+  const panel = $("call-panel");
+  panel.classList.toggle("reconnecting", call.phase === "reconnecting");
+  const note = state.link.phase === "up" ? "" : t("call_link_down");
+  setText($("call-link"), note);
+  show($("call-link"), note !== "");
 }
 
 function renderTitle() {
@@ -526,8 +542,9 @@ function send(msg) {
 
 function onLinkLost() {
   io.ws = null;
-  // dispatch forgets a vanished interpreter's ring and ends its call
-  if (state.call) endCall("ended_link_lost");
+  // dispatch forgets a vanished interpreter's ring; an answered call goes on peer to peer and
+  // is resumed after the next welcome (dispatch keeps it for a grace period)
+  if (state.call && !callSurvivesLinkLoss(state.call)) endCall("ended_link_lost");
   if (state.ring) clearRing("ring_link_lost");
   state.status = null;
   if (!state.auth) return;
@@ -552,6 +569,7 @@ function onMessage(msg) {
     case "call_ended": onCallEnded(msg); break;
     case "offer": onOffer(msg); break;
     case "ice": onRemoteIce(msg); break;
+    case "resumed": break; // dispatch knows the call again: nothing changes on screen
     case "error": onError(msg); break;
     default: break; // a newer dispatch may send more; ignore what this page does not know
   }
@@ -560,6 +578,7 @@ function onMessage(msg) {
 
 function onWelcome() {
   state.link = { phase: "up", retryAt: null, attempt: 0 };
+  resumeCall();
   // after a dropped link, tell dispatch again what the interpreter had chosen
   if (state.presenceWanted === "available") send({ type: "presence", state: "available" });
 }
@@ -587,7 +606,9 @@ function onError(msg) {
     default:
       break;
   }
-  if (msg.session_id && state.ring && msg.session_id === state.ring.session_id) {
+  if (msg.session_id && state.call && msg.session_id === state.call.session_id && msg.ref_type === "resume") {
+    endCall("ended_link_lost"); // dispatch no longer has this call for us
+  } else if (msg.session_id && state.ring && msg.session_id === state.ring.session_id) {
     clearRing("ring_withdrawn");
   } else if (msg.session_id && state.call && msg.session_id === state.call.session_id && msg.ref_type === "accept") {
     endCall("ring_withdrawn");
@@ -636,7 +657,7 @@ function accept() {
   state.call = {
     session_id: ring.session_id, location: ring.location, kiosk_id: ring.kiosk_id,
     phase: "connecting", acceptedAt: now(), connectedAt: null, answerSent: false, hasRemoteVideo: false,
-    localIce: [], remoteIce: [], remoteSet: false,
+    localIce: [], remoteIce: [], remoteSet: false, attempt: -1, mediaPc: undefined, mediaSeen: 0, mediaAt: null,
   };
   startMedia();
   render();
@@ -666,7 +687,8 @@ function onCallEnded(msg) {
     return;
   }
   if (state.call && msg.session_id === state.call.session_id) {
-    endCall(msg.reason === "peer_gone" ? "ended_peer_gone" : "ended_by_kiosk");
+    const key = { peer_gone: "ended_peer_gone", network_lost: "ended_network_lost" }[msg.reason];
+    endCall(key || "ended_by_kiosk");
   }
 }
 
@@ -822,15 +844,13 @@ function toggleCamera() {
 
 async function onOffer(msg) {
   const call = state.call;
-  if (!call || msg.session_id !== call.session_id || io.pc) return;
+  const attempt = msg.attempt || 0;
+  if (!call || msg.session_id !== call.session_id || attempt <= call.attempt) return;
+  call.attempt = attempt;
+  if (io.pc) replacePeerConnection(call); // the kiosk starts over after the media stopped
   const stream = await withTimeout(startMedia(), MEDIA_WAIT_AT_OFFER_MS);
-  if (state.call !== call) return;
-  const pc = new RTCPeerConnection({ iceServers: iceServers(), bundlePolicy: "max-bundle" });
-  io.pc = pc;
-  pc.addEventListener("track", (event) => onRemoteTrack(call, event));
-  pc.addEventListener("icecandidate", (event) => onLocalIce(call, event.candidate));
-  pc.addEventListener("connectionstatechange", () => onPeerState(call, pc));
-  pc.addEventListener("datachannel", (event) => onTextChannel(call, event.channel));
+  if (state.call !== call || call.attempt !== attempt) return;
+  const pc = makePeerConnection(call);
   try {
     await pc.setRemoteDescription({ type: "offer", sdp: msg.sdp });
     call.remoteSet = true;
@@ -845,9 +865,67 @@ async function onOffer(msg) {
     return;
   }
   if (state.call !== call || io.pc !== pc) return;
-  send({ type: "answer", session_id: call.session_id, sdp: pc.localDescription.sdp });
+  send({ type: "answer", session_id: call.session_id, sdp: pc.localDescription.sdp, attempt });
   call.answerSent = true;
   flushLocalIce(call);
+}
+
+/** The one place the call's RTCPeerConnection is built (first offer and every new attempt). */
+function makePeerConnection(call) {
+  const pc = new RTCPeerConnection({ iceServers: iceServers(), bundlePolicy: "max-bundle" });
+  io.pc = pc;
+  pc.addEventListener("track", (event) => onRemoteTrack(call, event));
+  pc.addEventListener("icecandidate", (event) => onLocalIce(call, event.candidate));
+  pc.addEventListener("connectionstatechange", () => onPeerState(call, pc));
+  pc.addEventListener("datachannel", (event) => onTextChannel(call, event.channel));
+  return pc;
+}
+
+// --- reconnecting: the media stopped, or the link to dispatch dropped ----------------------
+
+/** A new offer for the same call: close the old connection, start the ICE bookkeeping again. */
+function replacePeerConnection(call) {
+  const old = io.pc;
+  io.pc = null;
+  if (old) old.close();
+  Object.assign(call, { remoteSet: false, answerSent: false, localIce: [], remoteIce: [] });
+  if (call.phase !== "connecting") call.phase = "reconnecting";
+}
+
+/** Called every second during a call with fresh stats: no new frame or packet from the kiosk
+ *  for MEDIA_WATCHDOG_S seconds is "reconnecting"; for MEDIA_GIVE_UP_S the call is over. */
+function watchMedia(call, s) {
+  const t = now();
+  const seen = s.framesDecoded + s.audioPacketsReceived; // grows while media arrives (per connection)
+  if (call.mediaPc !== io.pc) { // a new connection counts from zero: take a new baseline
+    call.mediaPc = io.pc;
+    call.mediaSeen = seen;
+    if (call.mediaAt === null) call.mediaAt = t;
+    return;
+  }
+  if (seen > call.mediaSeen) {
+    call.mediaSeen = seen;
+    call.mediaAt = t;
+    if (call.phase === "reconnecting") call.phase = "connected";
+    render();
+    return;
+  }
+  const silent = (t - call.mediaAt) / 1000;
+  if (silent >= MEDIA_GIVE_UP_S) {
+    failCall("ended_network_lost");
+  } else if (silent >= MEDIA_WATCHDOG_S && call.phase !== "reconnecting") {
+    call.phase = "reconnecting";
+    render();
+  }
+}
+
+function callSurvivesLinkLoss(call) {
+  return call.connectedAt !== null || call.answerSent;
+}
+
+function resumeCall() {
+  const call = state.call;
+  if (call) send({ type: "resume", session_id: call.session_id, peer_id: call.kiosk_id });
 }
 
 function iceServers() {
@@ -882,7 +960,7 @@ function withTimeout(promise, ms) {
 // kiosk) reads the candidates of a shared transport from the last m-section only, so without
 // these it would see none. Duplicates are ignored by the kiosk's ICE agent.
 function onLocalIce(call, candidate) {
-  if (state.call !== call) return;
+  if (state.call !== call || !io.pc) return;
   call.localIce.push(candidate);
   if (call.answerSent) flushLocalIce(call);
 }
@@ -890,7 +968,7 @@ function onLocalIce(call, candidate) {
 function flushLocalIce(call) {
   for (const candidate of call.localIce.splice(0)) {
     send({
-      type: "ice", session_id: call.session_id,
+      type: "ice", session_id: call.session_id, attempt: Math.max(0, call.attempt),
       candidate: candidate ? candidate.candidate : null, // null: end of candidates
       sdp_mid: candidate ? candidate.sdpMid : null,
       sdp_mline_index: candidate ? candidate.sdpMLineIndex : null,
@@ -900,7 +978,7 @@ function flushLocalIce(call) {
 
 function onRemoteIce(msg) {
   const call = state.call;
-  if (!call || msg.session_id !== call.session_id) return;
+  if (!call || msg.session_id !== call.session_id || (msg.attempt || 0) < call.attempt) return;
   if (!io.pc || !call.remoteSet) call.remoteIce.push(msg); // before the offer is applied
   else addRemoteIce(io.pc, msg);
 }
@@ -936,7 +1014,7 @@ function onPeerState(call, pc) {
   if (state.call !== call || io.pc !== pc) return;
   switch (pc.connectionState) {
     case "connected":
-      call.phase = "connected";
+      if (call.phase !== "reconnecting") call.phase = "connected"; // media decides (watchMedia)
       if (!call.connectedAt) call.connectedAt = now();
       if (!io.fpsTimer) io.fpsTimer = setInterval(() => checkFrameRate(call), 1000);
       break;
@@ -944,7 +1022,9 @@ function onPeerState(call, pc) {
       if (call.phase === "connected") call.phase = "unstable";
       break;
     case "failed":
-      failCall("ended_media_failed");
+      // a call that had media waits for the kiosk's fresh offer; one that never had fails
+      if (call.connectedAt) call.phase = "reconnecting";
+      else failCall("ended_media_failed");
       break;
     default:
       break;
@@ -960,6 +1040,8 @@ const LOW_FPS_SECONDS = 3;
 async function checkFrameRate(call) {
   if (state.call !== call) return;
   const s = await stats();
+  if (state.call !== call) return;
+  watchMedia(call, s);
   const t = performance.now() / 1000;
   const last = io.fpsLast;
   io.fpsLast = { t, decoded: s.framesDecoded, encoded: s.framesEncoded };

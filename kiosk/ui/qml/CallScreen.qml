@@ -181,25 +181,13 @@ Rectangle {
         }
     }
 
-    // the picture froze: say it plainly over the video
-    Rectangle {
+    // the picture froze: say it plainly over the video (the hang-up button stays on top)
+    ReconnectingOverlay {
         objectName: "reconnectingBanner"
+        anchors.fill: videoArea  // the text beside it stays readable
         visible: kiosk.reconnecting
-        anchors.centerIn: videoArea
-        width: Math.min(videoArea.width * 0.9, reconnectText.implicitWidth + 80 * screen.u)
-        height: reconnectText.implicitHeight + 40 * screen.u
-        radius: Theme.radius * screen.u
-        color: Theme.overlay
-        Text {
-            id: reconnectText
-            anchors.centerIn: parent
-            width: parent.width - 40 * screen.u
-            text: qsTr("画面中断，正在重新连接……")
-            color: Theme.text
-            font.pixelSize: Theme.titleSize * screen.u
-            horizontalAlignment: Text.AlignHCenter
-            wrapMode: Text.WordWrap
-        }
+        u: screen.u
+        seconds: kiosk.reconnectingSeconds
     }
 
     // real-time text: the interpreter's and the resident's, with the on-screen keyboard

@@ -1,0 +1,65 @@
+"""The kiosk window (offscreen) while a call loses its picture and gets it back by itself."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from PySide6.QtQuick import QQuickItem
+
+from kiosk.ui.app import KioskApp
+
+pytestmark = pytest.mark.slow
+DOCS_SCREENS = Path(__file__).resolve().parent.parent / "docs" / "screens"
+
+
+def screens_dir(tmp_path: Path) -> Path:
+    """Where screenshots go: docs/screens/ with KIOSK_SAVE_SCREENS=1, else the test's folder."""
+    return DOCS_SCREENS if os.environ.get("KIOSK_SAVE_SCREENS") == "1" else tmp_path
+
+
+def visible(app: KioskApp, name: str) -> bool:
+    item = app.find(name)
+    assert isinstance(item, QQuickItem), f"no item {name!r}"
+    return item.isVisible()
+
+
+@pytest.fixture
+def kiosk_app(qtbot, demo_config):
+    app = KioskApp(demo_config(), embedded_services=True)
+    app.window.resize(1280, 800)
+    app.window.show()
+    app.start()
+    yield app
+    app.shutdown()
+
+
+def test_the_call_screen_says_it_is_reconnecting_and_clears_when_the_picture_is_back(qtbot, kiosk_app,
+                                                                                     tmp_path):
+    app = kiosk_app
+    qtbot.waitUntil(lambda: app.engine.signaling.connected, timeout=10000)
+    app.vm.startCall()
+    qtbot.waitUntil(lambda: app.vm.screen == "call", timeout=30000)
+    qtbot.waitUntil(lambda: app.bridge.remote.shown >= 10, timeout=15000)
+    assert not visible(app, "reconnectingBanner")
+    sim = app.services.interpreters[0]
+
+    async def lose_media() -> None:  # the interpreter's side drops its connection without a word
+        pc, sim._pc = sim._pc, None
+        await pc.close()
+
+    app.services_thread.call(lose_media())
+    qtbot.waitUntil(lambda: app.vm.reconnecting, timeout=10000)
+    qtbot.waitUntil(lambda: visible(app, "reconnectingBanner"), timeout=2000)
+    assert visible(app, "reconnectingTitle") and visible(app, "reconnectingDots")
+    assert visible(app, "hangUpButton")  # the resident can still end the call
+    assert app.vm.screen == "call"
+    assert app.window.grabWindow().save(str(screens_dir(tmp_path) / "call-reconnecting-1280x800.png"))
+
+    qtbot.waitUntil(lambda: not app.vm.reconnecting, timeout=30000)
+    qtbot.waitUntil(lambda: not visible(app, "reconnectingBanner"), timeout=2000)
+    assert app.vm.screen == "call" and app.engine.current.interpreter_id == "sim-interpreter-1"
+    shown = app.bridge.remote.shown
+    qtbot.waitUntil(lambda: app.bridge.remote.shown >= shown + 10, timeout=15000)
+    assert app.qml_warnings == []
