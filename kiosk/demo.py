@@ -35,7 +35,8 @@ def dispatch_settings(config) -> DispatchSettings:
                             missed_rings_to_away=server.missed_rings_to_away,
                             allowed_origins=server.allowed_origins, tls=config.tls_files,
                             service_hours=config.service_hours, ice_servers=config.ice_servers,
-                            database_url=config.server.database_url)
+                            database_url=config.server.database_url,
+                            retention_years=server.retention_years)
 
 
 def provision_demo(accounts: Accounts, config) -> None:

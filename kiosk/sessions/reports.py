@@ -68,6 +68,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterator, Mapping, Optional, Sequence
 from zoneinfo import ZoneInfo
 
+from kiosk.sessions import summaries
 from kiosk.sessions.model import END_REASONS
 
 DIALECTS = ("sqlite", "postgresql")
@@ -289,6 +290,8 @@ _COUNTERS: tuple[tuple[str, str], ...] = (
 )
 _IX = {name: i for i, (name, _) in enumerate(_COUNTERS)}
 _N = len(_COUNTERS)
+# the summaries keep the same counters, in the same order, then their own ladder
+assert [n.replace(":", "_") for n, _ in _COUNTERS] == list(summaries.COLUMNS[:_N])
 
 
 def _rows(db, sql: str, params: Sequence[Any] = ()) -> list:
@@ -374,13 +377,125 @@ def build_report(db, start: float, end: float, *, tz: str = "Asia/Shanghai",
                     _EPOCH_DAY + timedelta(days=last_no))
     ndays = last_no - first_no + 1
     with _snapshot(db, dialect):
+        if _summarized(db, dialect, tz, segs, period):
+            sums, day_waits, waits = _from_summaries(db, sql, first_no, last_no)
+            return _assemble(period, clock(), ndays, sums, summaries.THRESHOLDS, day_waits, waits)
         days = _Days(db, sql, segs, start, end, first_no)
         # a few days' percentiles, exactly, to place the wait thresholds around
         sample = {i: days.exact(i) for i in _sample(ndays, _SAMPLE_DAYS)}
         thresholds = _thresholds([w for w in sample.values() if w])
         sums = _sums(db, sql, start, end, thresholds)
-        return _assemble(db, sql, period, clock(), start, end, ndays, sums, thresholds, days,
-                         {i: w for i, w in sample.items() if w})
+        day_waits = {i: w for i, w in sample.items() if w}
+        for i, v in sums.days.items():
+            if i not in day_waits and v[_IX["waits"]]:
+                day_waits[i] = days.in_zones(i, v, thresholds)
+        waits = _group_percentiles(db, sql, start, end, thresholds, _wanted(sums))
+        return _assemble(period, clock(), ndays, sums, thresholds, day_waits, waits)
+
+
+def _wanted(sums: "_Sums") -> list[tuple[str, Any, Sequence[float]]]:
+    wanted = [("total", None, sums.total)]
+    wanted += [("category", c, v) for c, v in sums.cats.items()]
+    wanted += [("kiosk", k, v) for k, v in sums.kiosks.items()]
+    return wanted
+
+
+# --- from the summaries ----------------------------------------------------------------------
+
+
+def _summarized(db, dialect: str, tz: str, segs, period: Period) -> bool:
+    """Whether the report can be read from the database's summaries: it keeps them in ``tz``,
+    the period is whole local days, and the zone's offsets over the period are the ones found
+    here."""
+    if summaries.zone_of(db, dialect) != tz:
+        return False
+    if period.start != day_start(period.first_day, tz) or \
+            period.end != day_start(period.last_day + timedelta(days=1), tz):
+        return False
+    return summaries.same_segments(summaries.stored_segments(db, dialect, period.start, period.end), segs)
+
+
+def _summary_vectors(db, sql: _Sql, by: str, d0: int, d1: int) -> list[tuple[Any, Any]]:
+    import numpy as np
+
+    cols = ", ".join(f"SUM({c})" for c in summaries.COLUMNS)
+    rows = _rows(db, sql(f"SELECT {by}, {cols} FROM report_summary WHERE day >= ? AND day <= ?"
+                         f" GROUP BY {by}"), [d0, d1])
+    out = []
+    for row in rows:
+        v = np.array(row[1:], dtype=np.float64)
+        if v[0] > 0:  # rows emptied by changes are not groups
+            out.append((row[0], v))
+    return out
+
+
+def _kth(db, sql: _Sql, where: str, params: Sequence[Any], v: Sequence[float],
+         thresholds: Sequence[float]) -> tuple[float, float]:
+    """(median, p90) of the waits in ``report_waits`` that match ``where``, whose counts are
+    ``v``: per rank, a seek into the zone of waits that holds it and a walk of its rank there."""
+    found = []
+    for _, j, r in _targets(v, len(thresholds)):
+        cond, zone = _zone_sql(j, thresholds)
+        row = _rows(db, sql(f"SELECT wait_s FROM report_waits WHERE {where} AND {cond}"
+                            " ORDER BY wait_s LIMIT 1 OFFSET ?"), [*params, *zone, r - 1])
+        found.append(float(row[0][0]))
+    return found[0], found[1]
+
+
+def _from_summaries(db, sql: _Sql, d0: int, d1: int):
+    """The sums and the percentiles from ``report_summary`` and ``report_waits``."""
+    import numpy as np
+
+    thresholds = summaries.THRESHOLDS
+    days = {int(d) - d0: v for d, v in _summary_vectors(db, sql, "day", d0, d1)}
+    cats = {summaries.category_of(c): v for c, v in _summary_vectors(db, sql, "cat", d0, d1)}
+    kiosks = dict(_summary_vectors(db, sql, "kiosk_id", d0, d1))
+    total = np.sum(list(days.values()), axis=0) if days else np.zeros(len(summaries.COLUMNS))
+    sums = _Sums(total, days, cats, kiosks)
+    day_waits = {i: _kth(db, sql, "day = ?", [d0 + i], v, thresholds)
+                 for i, v in days.items() if v[_IX["waits"]]}
+    span = "day >= ? AND day <= ?"
+    waits = {}
+    for section, key, v in _wanted(sums):
+        if not v[_IX["waits"]]:
+            continue
+        if section == "total":
+            waits[(section, key)] = _kth(db, sql, span, [d0, d1], v, thresholds)
+        elif section == "category":
+            waits[(section, key)] = _kth(db, sql, f"cat = ? AND {span}",
+                                         [summaries.cat_key(key), d0, d1], v, thresholds)
+        else:
+            waits[(section, key)] = _kth(db, sql, f"kiosk_id = ? AND {span}", [key, d0, d1], v, thresholds)
+    return sums, day_waits, waits
+
+
+def wait_counts(db, start: float, end: float, edges: Sequence[float], *, tz: str = "Asia/Shanghai",
+                dialect: str = "sqlite") -> tuple[int, ...]:
+    """How many answered sessions of the report of ``[start, end)`` waited ≤ ``edges[0]``, in
+    each (edges[i-1], edges[i]], and longer than the last edge (ascending edges): from the
+    summaries when the report would be, else counted in the database."""
+    edges = [float(e) for e in edges]
+    if list(edges) != sorted(set(edges)):
+        raise ValueError(f"the edges must ascend: {edges}")
+    zone = ZoneInfo(tz)
+    segs = _segments(zone, start, end)
+    first_no = _local_day_number(segs, start)
+    last_no = _local_day_number(segs, math.nextafter(end, -math.inf))
+    sql = _Sql(dialect, segs, (first_no - 1) * _DAY_S)
+    period = Period(start, end, tz, _EPOCH_DAY + timedelta(days=first_no),
+                    _EPOCH_DAY + timedelta(days=last_no))
+    with _snapshot(db, dialect):
+        if set(edges) <= set(summaries.THRESHOLDS) and _summarized(db, dialect, tz, segs, period):
+            ladder = [f"SUM(le_{summaries.THRESHOLDS.index(e)})" for e in edges]
+            row = _rows(db, sql(f"SELECT SUM(waits), {', '.join(ladder)} FROM report_summary"
+                                " WHERE day >= ? AND day <= ?"), [first_no, last_no])[0]
+        else:
+            ladder = ["COUNT(*) FILTER (WHERE wait_s <= ?)" for _ in edges]
+            row = _rows(db, sql(f"SELECT COUNT(*), {', '.join(ladder)} FROM sessions WHERE {_ANSWERED}"),
+                        [*edges, start, end])[0]
+    n, at_or_under = int(row[0] or 0), [int(x or 0) for x in row[1:]]
+    cumulative = [*at_or_under, n]
+    return tuple(c - (cumulative[i - 1] if i else 0) for i, c in enumerate(cumulative))
 
 
 # days whose median and p90 are found from all their waits, to place the thresholds
@@ -556,22 +671,13 @@ class _Days:
         return at[ranks[0]], at[ranks[1]]
 
 
-def _assemble(db, sql: _Sql, period: Period, generated_at: float, start: float, end: float,
-              ndays: int, sums: _Sums, thresholds: Sequence[float], day_query: _Days,
-              day_waits: dict[int, tuple[float, float]]) -> Report:
+def _assemble(period: Period, generated_at: float, ndays: int, sums: _Sums,
+              thresholds: Sequence[float], day_waits: dict[int, tuple[float, float]],
+              waits: dict[tuple[str, Any], tuple[float, float]]) -> Report:
     import numpy as np
 
     width = _N + len(thresholds)
     total, days, cats, kiosks = sums.total, sums.days, sums.cats, sums.kiosks
-    day_waits = dict(day_waits)
-    for i, v in days.items():
-        if i not in day_waits and v[_IX["waits"]]:
-            day_waits[i] = day_query.in_zones(i, v, thresholds)
-    wanted = [("total", None, total)]
-    wanted += [("category", c, v) for c, v in cats.items()]
-    wanted += [("kiosk", k, v) for k, v in kiosks.items()]
-    waits = _group_percentiles(db, sql, start, end, thresholds, wanted)
-
     reasons = (*END_REASONS, OTHER_REASON) if _other_reasons(total) else END_REASONS
     w30 = _N + list(thresholds).index(ANSWER_WITHIN_S)
     empty = np.zeros(width)
@@ -896,4 +1002,4 @@ def to_markdown(report: Report) -> str:
 
 __all__ = ["ANSWER_WITHIN_S", "Column", "DEFINITIONS", "DIALECTS", "Figures", "Group", "NO_CATEGORY",
            "OTHER_REASON", "Period", "Report", "build_report", "columns", "day_start",
-           "period_for_dates", "to_csv", "to_markdown", "to_xlsx"]
+           "period_for_dates", "to_csv", "to_markdown", "to_xlsx", "wait_counts"]
