@@ -492,3 +492,21 @@ def test_server_retention_years_in_the_config():
 
     assert ServerConfig().retention_years == 3.0
     assert dispatch_app.DispatchSettings().retention_years == 3.0
+
+
+def test_the_kiosks_report_screen_reads_the_summaries(known_log, monkeypatch):
+    """The admin area's report (``read_report``: a read-only connection of its own) takes its
+    figures and its wait chart from the summaries."""
+    from kiosk.call.engine import WAIT_EDGES_S, read_report
+
+    path, records = known_log
+    assert WAIT_EDGES_S == EDGES
+    monkeypatch.setattr(reports, "_sums", _no_sessions_scan)
+    data = read_report(path, PERIOD[0], PERIOD[1], TZ)
+    assert_report(data.report, expected_report(records, *PERIOD))
+    assert data.wait_counts == expected_counts(records, *PERIOD)
+    # from the local day of the first session on: the same sessions, the first day earlier
+    everything = read_report(path, None, PERIOD[1], TZ)
+    first = min(r.requested_at for r in records)
+    assert everything.report.totals.sessions == sum(
+        r.end_reason is not None and first <= r.requested_at < PERIOD[1] for r in records)
