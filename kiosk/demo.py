@@ -93,7 +93,13 @@ class EmbeddedServices:
 
 
 def open_store(config) -> SessionStore:
-    return SessionStore(config.data_path / SESSION_DB)
+    store = SessionStore(config.data_path / SESSION_DB)
+    try:  # the report summaries in the zone the reports are made in (rebuilt once if it changed)
+        store.set_report_zone(config.service_hours.timezone)
+    except BaseException:
+        store.close()
+        raise
+    return store
 
 
 async def headless_demo(config, calls: int = 3, call_seconds: float = 3.0,

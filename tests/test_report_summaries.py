@@ -510,3 +510,29 @@ def test_the_kiosks_report_screen_reads_the_summaries(known_log, monkeypatch):
     first = min(r.requested_at for r in records)
     assert everything.report.totals.sessions == sum(
         r.end_reason is not None and first <= r.requested_at < PERIOD[1] for r in records)
+
+
+@pytest.mark.parametrize("spread", ["ties", "slow-kiosk"])
+def test_random_logs_in_postgresql_from_the_summaries(pg_database, spread):
+    """Waits beyond the ladder's last step (slow kiosk), under its first, and many equal ones,
+    in PostgreSQL (one query ranks every day, category or kiosk at once)."""
+    pytest.importorskip("psycopg")
+    import psycopg
+
+    from kiosk.dispatch.records import PgCentralStore
+
+    rnd = random.Random(f"pg-{spread}")
+    start = local(date(2025, 5, 1), 0)
+    rows = random_log(rnd, 1200, start - 86400, 12 * 86400, spread)
+    rows += [(f"quick{i}", "k1", "staff", None, "ended", start + 3600 * i, start + 3600 * i + 0.5 + i / 10,
+              None, start + 3600 * i + 9, 0.5 + i / 10, 0.0, "completed", "kiosk", None, 5, None, "1.0")
+             for i in range(5)]
+    records = records_of(rows)
+    with PgCentralStore(pg_database) as central:
+        with psycopg.connect(pg_database, autocommit=True) as db:
+            names = [f.name for f in dataclasses.fields(SessionRecord)][:17]
+            with db.cursor().copy(f"COPY sessions ({', '.join(names)}) FROM STDIN") as copy:
+                for r in rows:  # COPY fires the row triggers too
+                    copy.write_row(r)
+        end = start + 10 * 86400
+        pg_report_right(central, records, start, end)

@@ -23,7 +23,11 @@ Two backends, one schema and one interface (``CentralRecords``):
   start together migrate once. Backing the database up is the database's administrator's
   business (``pg_dump``), not dispatch's.
 
-Both give a report module the connection (``connection()``) and its SQL ``dialect``.
+Both give a report module the connection (``connection()``) and its SQL ``dialect``. From
+schema v4 both keep the report summaries (``kiosk.sessions.summaries``: tables and triggers,
+so every upsert and delete updates them in its own transaction). ``remove_older_than`` is the
+write path for retention (dispatch runs it at start-up and daily, ``server.retention_years``),
+in short batches.
 """
 
 from __future__ import annotations

@@ -31,7 +31,18 @@ What is counted, and how (every figure of the period, of each day, category and 
   reason this version does not know, from a newer kiosk in the central records, is counted as
   ``other``).
 
-How, and how fast. Everything that adds up comes from one ``GROUP BY`` (local day, category,
+How, and how fast. A database that keeps the report summaries (``kiosk.sessions.summaries``:
+the kiosk's session log from schema v5, dispatch's central records from v4; triggers keep them
+in the transaction of every change) answers a report of whole local days in the summaries'
+time zone from them alone: the counts per day, category and kiosk are summed from
+``report_summary`` (a few tens of thousands of rows for a year, whatever the number of
+sessions), and each median and 90th percentile is found in ``report_waits`` by the zone its
+rank lies in (the summaries' wait ladder says which) and one ``ORDER BY wait_s LIMIT 1 OFFSET
+r`` over that zone of an index. The waits are the stored ones: the figures are exactly as
+defined above. Anything else (another zone, a part of a day, a database without summaries) is
+read from ``sessions``:
+
+Everything that adds up comes from one ``GROUP BY`` (local day, category,
 kiosk) in the database (the day computed from ``requested_at`` with the zone's UTC offsets,
 found here), summed up into the period and the breakdowns. The exact percentiles never bring
 all the waits over (``PERCENTILE_DISC`` is PostgreSQL's only):
@@ -50,7 +61,7 @@ all the waits over (``PERCENTILE_DISC`` is PostgreSQL's only):
 The thresholds only decide how much is read: any give the same, exact, result. The SQL is the
 same for SQLite and PostgreSQL but for the parameter marks and one ``FLOOR``. SQLite has no
 hash aggregation and sorts the ``GROUP BY``'s rows, which is most of the time a long period
-takes (see ``bench/report_speed.py`` and docs/performance.md).
+takes this way (see ``bench/report_speed.py`` and docs/performance.md).
 """
 
 from __future__ import annotations
@@ -416,32 +427,81 @@ def _summarized(db, dialect: str, tz: str, segs, period: Period) -> bool:
 
 
 def _summary_vectors(db, sql: _Sql, by: str, d0: int, d1: int) -> list[tuple[tuple, Any]]:
-    """[(the ``by`` columns' values, the summed counters)] of the days d0 … d1."""
+    """[(the ``by`` columns' values, the summed counters)] of the days d0 … d1. PostgreSQL
+    sends each line's sums as one text (psycopg without its C part reads a value in
+    microseconds; a float8 prints exactly)."""
     import numpy as np
 
     width = len(by.split(","))
-    cols = ", ".join(f"SUM({c})" for c in summaries.COLUMNS)
+    sums = [f"SUM({c})" for c in summaries.COLUMNS]
+    cols = ", ".join(sums) if sql.dialect == "sqlite" else f"concat_ws(',', {', '.join(sums)})"
     rows = _rows(db, sql(f"SELECT {by}, {cols} FROM report_summary WHERE day >= ? AND day <= ?"
                          f" GROUP BY {by}"), [d0, d1])
     out = []
     for row in rows:
-        v = np.array(row[width:], dtype=np.float64)
+        values = row[width:] if sql.dialect == "sqlite" else row[width].split(",")
+        v = np.array(values, dtype=np.float64)
         if v[0] > 0:  # rows emptied by changes are not groups
             out.append((tuple(row[:width]), v))
     return out
 
 
-def _kth(db, sql: _Sql, where: str, params: Sequence[Any], v: Sequence[float],
-         thresholds: Sequence[float]) -> tuple[float, float]:
-    """(median, p90) of the waits in ``report_waits`` that match ``where``, whose counts are
-    ``v``: per rank, a seek into the zone of waits that holds it and a walk of its rank there."""
-    found = []
-    for _, j, r in _targets(v, len(thresholds)):
-        cond, zone = _zone_sql(j, thresholds)
-        row = _rows(db, sql(f"SELECT wait_s FROM report_waits WHERE {where} AND {cond}"
-                            " ORDER BY wait_s LIMIT 1 OFFSET ?"), [*params, *zone, r - 1])
-        found.append(float(row[0][0]))
-    return found[0], found[1]
+# the rows of ``report_waits`` a kind of group ranks: its key is ``k``, its days d0 … d1
+_KINDS = {
+    "day": "w.day = {k}",
+    "total": "w.day >= ? AND w.day <= ?",
+    "category": "w.cat = {k} AND w.day >= ? AND w.day <= ?",
+    "kiosk": "w.kiosk_id = {k} AND w.day >= ? AND w.day <= ?",
+}
+
+
+def _kth(db, sql: _Sql, kind: str, groups: Sequence[tuple[Any, Any, Sequence[float]]], d0: int, d1: int,
+         thresholds: Sequence[float]) -> dict[Any, tuple[float, float]]:
+    """{name: (median, p90)} of groups [(name, key, counts)] of one kind, from ``report_waits``:
+    per rank, a seek into the zone of waits that holds it (the counts say which) and a walk of
+    the rank there. SQLite: a query per rank (in-process, each costs microseconds); PostgreSQL:
+    one query for them all (a round trip costs more than the seek), the same subquery per rank."""
+    m = len(thresholds)
+    ranks = []  # (name, which, key, lower bound or None, upper bound or None, offset)
+    for name, key, v in groups:
+        for which, j, r in _targets(v, m):
+            ranks.append((name, which, key, thresholds[j - 1] if j > 0 else None,
+                          thresholds[j] if j < m else None, r - 1))
+    span = [] if kind == "day" else [d0, d1]
+    found: dict[Any, list[Optional[float]]] = {}
+    if sql.dialect == "sqlite":
+        for name, which, key, lo, hi, offset in ranks:
+            where = _KINDS[kind].format(k="?")
+            params = ([] if kind == "total" else [key]) + span
+            if lo is not None:
+                where += " AND w.wait_s > ?"
+                params.append(lo)
+            if hi is not None:
+                where += " AND w.wait_s <= ?"
+                params.append(hi)
+            row = _rows(db, f"SELECT w.wait_s FROM report_waits w WHERE {where}"
+                            " ORDER BY w.wait_s LIMIT 1 OFFSET ?", [*params, offset])
+            found.setdefault(name, [None, None])[which] = float(row[0][0])
+    elif ranks:
+        columns: list[list] = [[], [], [], []]
+        for _, _, key, lo, hi, offset in ranks:
+            for col, value in zip(columns, (key, -math.inf if lo is None else lo,
+                                            math.inf if hi is None else hi, offset)):
+                col.append(value)
+        key_type = {"day": "integer", "category": "text", "kiosk": "text", "total": "integer"}[kind]
+        if kind == "total":
+            columns[0] = [0] * len(ranks)
+        where = _KINDS[kind].format(k="v.k")
+        rows = _rows(db, sql(
+            "SELECT v.i, (SELECT w.wait_s FROM report_waits w"
+            f" WHERE {where} AND w.wait_s > v.lo AND w.wait_s <= v.hi"
+            " ORDER BY w.wait_s LIMIT 1 OFFSET v.r)"
+            f" FROM unnest(?::{key_type}[], ?::float8[], ?::float8[], ?::integer[])"
+            " WITH ORDINALITY AS v (k, lo, hi, r, i)"), [*span, *columns])  # in text order
+        for i, wait in rows:
+            name, which = ranks[int(i) - 1][:2]
+            found.setdefault(name, [None, None])[which] = float(wait)
+    return {name: (w[0], w[1]) for name, w in found.items()}
 
 
 def _from_summaries(db, sql: _Sql, d0: int, d1: int):
@@ -458,20 +518,16 @@ def _from_summaries(db, sql: _Sql, d0: int, d1: int):
             groups[key] = groups[key] + v if key in groups else v.copy()
     total = np.sum(list(days.values()), axis=0) if days else np.zeros(len(summaries.COLUMNS))
     sums = _Sums(total, days, cats, kiosks)
-    day_waits = {i: _kth(db, sql, "day = ?", [d0 + i], v, thresholds)
-                 for i, v in days.items() if v[_IX["waits"]]}
-    span = "day >= ? AND day <= ?"
+    waited = _IX["waits"]
+    day_waits = _kth(db, sql, "day", [(i, d0 + i, v) for i, v in days.items() if v[waited]],
+                     d0, d1, thresholds)
     waits = {}
-    for section, key, v in _wanted(sums):
-        if not v[_IX["waits"]]:
-            continue
-        if section == "total":
-            waits[(section, key)] = _kth(db, sql, span, [d0, d1], v, thresholds)
-        elif section == "category":
-            waits[(section, key)] = _kth(db, sql, f"cat = ? AND {span}",
-                                         [summaries.cat_key(key), d0, d1], v, thresholds)
-        else:
-            waits[(section, key)] = _kth(db, sql, f"kiosk_id = ? AND {span}", [key, d0, d1], v, thresholds)
+    waits.update(_kth(db, sql, "total", [(("total", None), None, total)] if total[waited] else [],
+                      d0, d1, thresholds))
+    waits.update(_kth(db, sql, "category", [(("category", c), summaries.cat_key(c), v)
+                                            for c, v in cats.items() if v[waited]], d0, d1, thresholds))
+    waits.update(_kth(db, sql, "kiosk", [(("kiosk", k), k, v) for k, v in kiosks.items() if v[waited]],
+                      d0, d1, thresholds))
     return sums, day_waits, waits
 
 

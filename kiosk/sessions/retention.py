@@ -6,7 +6,9 @@ Using a sign-language service reveals a disability, so the log is kept no longer
     remove_older_than(store.connection, cutoff_for(config.kiosk.retention_years, time.time()))
 
 The same function prunes dispatch's central records (their ``sessions`` table only; pass
-``dialect="postgresql"`` for a psycopg connection).
+``dialect="postgresql"`` for a psycopg connection); dispatch does it through
+``CentralRecords.remove_older_than`` (``server.retention_years``), in batches. The report
+summaries follow every removal in its transaction (their triggers).
 """
 
 from __future__ import annotations

@@ -73,11 +73,19 @@ def counters(r: str) -> list[tuple[str, str]]:
 COLUMNS = tuple(name for name, _ in counters("s"))
 
 
-def day_sql(r: str) -> str:
-    """The local day number of row ``r``'s tap in the summary's zone."""
-    return (f"CAST(FLOOR(({r}.requested_at + COALESCE((SELECT z.off FROM report_zone z"
-            f" WHERE {r}.requested_at >= z.from_t AND {r}.requested_at < z.to_t), 0)) / {_DAY_S})"
-            " AS INTEGER)")
+# days added before truncating, so that the value is positive and truncation is the floor
+# (SQLite's FLOOR needs its math functions, which not every build has)
+_DAYS_BEFORE = 100_000
+
+
+def day_sql(r: str, dialect: str) -> str:
+    """The local day number of row ``r``'s tap in the summary's zone. (PostgreSQL's CAST of a
+    double to an integer rounds, SQLite's truncates.)"""
+    local = (f"{r}.requested_at + COALESCE((SELECT z.off FROM report_zone z"
+             f" WHERE {r}.requested_at >= z.from_t AND {r}.requested_at < z.to_t), 0)")
+    if dialect == "sqlite":
+        return f"(CAST(({local}) / {_DAY_S} + {_DAYS_BEFORE} AS INTEGER) - {_DAYS_BEFORE})"
+    return f"CAST(FLOOR(({local}) / {_DAY_S}) AS INTEGER)"
 
 
 def cat_sql(r: str) -> str:
@@ -100,24 +108,24 @@ def _waited(r: str) -> str:
     return f"{_finished(r)} AND {r}.answered_at IS NOT NULL AND {r}.wait_s IS NOT NULL"
 
 
-def _change(r: str, sign: int) -> list[str]:
+def _change(r: str, sign: int, dialect: str) -> list[str]:
     """The statements that add (sign 1) or take away (-1) row ``r`` (NEW or OLD)."""
     cols = counters(r)
     values = ", ".join(v if sign > 0 else f"-({v})" for _, v in cols)
     names = ", ".join(n for n, _ in cols)
     sets = ", ".join(f"{n} = report_summary.{n} + excluded.{n}" for n, _ in cols)
     out = [f"INSERT INTO report_summary (day, cat, kiosk_id, {names})"
-           f" SELECT {day_sql(r)}, {cat_sql(r)}, {r}.kiosk_id, {values} WHERE {_finished(r)}"
+           f" SELECT {day_sql(r, dialect)}, {cat_sql(r)}, {r}.kiosk_id, {values} WHERE {_finished(r)}"
            f" ON CONFLICT (day, cat, kiosk_id) DO UPDATE SET {sets}"]
     if sign > 0:
         out.append(f"INSERT INTO report_waits (day, wait_s, session_id, cat, kiosk_id)"
-                   f" SELECT {day_sql(r)}, {r}.wait_s, {r}.session_id, {cat_sql(r)}, {r}.kiosk_id"
+                   f" SELECT {day_sql(r, dialect)}, {r}.wait_s, {r}.session_id, {cat_sql(r)}, {r}.kiosk_id"
                    f" WHERE {_waited(r)}")
     else:
         # an emptied row goes (no float residue of the talk time is left behind)
-        out.append(f"DELETE FROM report_summary WHERE day = {day_sql(r)} AND cat = {cat_sql(r)}"
+        out.append(f"DELETE FROM report_summary WHERE day = {day_sql(r, dialect)} AND cat = {cat_sql(r)}"
                    f" AND kiosk_id = {r}.kiosk_id AND sessions = 0")
-        out.append(f"DELETE FROM report_waits WHERE day = {day_sql(r)} AND wait_s = {r}.wait_s"
+        out.append(f"DELETE FROM report_waits WHERE day = {day_sql(r, dialect)} AND wait_s = {r}.wait_s"
                    f" AND session_id = {r}.session_id")
     return out
 
@@ -148,15 +156,15 @@ def _triggers(dialect: str) -> list[str]:
             return " ".join(s + ";" for s in statements)
         return [
             f"CREATE TRIGGER report_sessions_insert AFTER INSERT ON sessions"
-            f" WHEN {_finished('NEW')} BEGIN {body(_change('NEW', 1))} END",
+            f" WHEN {_finished('NEW')} BEGIN {body(_change('NEW', 1, dialect))} END",
             f"CREATE TRIGGER report_sessions_delete AFTER DELETE ON sessions"
-            f" WHEN {_finished('OLD')} BEGIN {body(_change('OLD', -1))} END",
+            f" WHEN {_finished('OLD')} BEGIN {body(_change('OLD', -1, dialect))} END",
             f"CREATE TRIGGER report_sessions_update AFTER UPDATE ON sessions"
             f" WHEN ({_finished('OLD')}) OR ({_finished('NEW')})"
-            f" BEGIN {body(_change('OLD', -1) + _change('NEW', 1))} END",
+            f" BEGIN {body(_change('OLD', -1, dialect) + _change('NEW', 1, dialect))} END",
         ]
-    sub = " ".join(s + ";" for s in _change("OLD", -1))
-    add = " ".join(s + ";" for s in _change("NEW", 1))
+    sub = " ".join(s + ";" for s in _change("OLD", -1, dialect))
+    add = " ".join(s + ";" for s in _change("NEW", 1, dialect))
     return [
         "CREATE OR REPLACE FUNCTION report_sessions_change() RETURNS trigger LANGUAGE plpgsql AS $f$"
         " BEGIN"
@@ -212,11 +220,11 @@ def _fill(db, dialect: str, tz: str) -> None:
     cols = counters("s")
     db.execute(
         f"INSERT INTO report_summary (day, cat, kiosk_id, {', '.join(n for n, _ in cols)})"
-        f" SELECT {day_sql('s')}, {cat_sql('s')}, s.kiosk_id, {', '.join(f'SUM({v})' for _, v in cols)}"
+        f" SELECT {day_sql('s', dialect)}, {cat_sql('s')}, s.kiosk_id, {', '.join(f'SUM({v})' for _, v in cols)}"
         f" FROM sessions s WHERE {_finished('s')} GROUP BY 1, 2, 3")
     db.execute(
         f"INSERT INTO report_waits (day, wait_s, session_id, cat, kiosk_id)"
-        f" SELECT {day_sql('s')}, s.wait_s, s.session_id, {cat_sql('s')}, s.kiosk_id"
+        f" SELECT {day_sql('s', dialect)}, s.wait_s, s.session_id, {cat_sql('s')}, s.kiosk_id"
         f" FROM sessions s WHERE {_waited('s')}")
 
 
