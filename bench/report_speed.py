@@ -482,8 +482,8 @@ def render(a, facts: dict, built_s: Optional[float], size_mib: float, periods: d
              " kiosk (a few tens of thousands of rows for a year, whatever the number of sessions) and,"
              " for the exact medians and 90th percentiles, two index seeks per day, category, kiosk and"
              " period into `report_waits` (the wait ladder in the summaries says in which zone of waits"
-             " the rank lies; only that zone is walked). Its time grows with the number of days,"
-             " categories and kiosks, not with the sessions.")
+             " the rank lies; only that zone is walked). The sums grow with the number of days,"
+             " categories and kiosks, not with the sessions; only the walks in the zones do, a small part.")
     L.append("- The triggers keep the summaries in the transaction of every change of a record (its end,"
              " rating, call facts, closing interrupted records, dispatch's upserts, retention), so the"
              " figures are the ones the `sessions` table gives: the tests compare both ways against"
