@@ -488,10 +488,18 @@ def test_a_failing_retention_is_logged_not_raised(tmp_path, caplog):
 
 
 def test_server_retention_years_in_the_config():
-    from kiosk.config import ServerConfig
+    from kiosk.config import ConfigError, ServerConfig, parse_config
+    from kiosk.demo import dispatch_settings
 
     assert ServerConfig().retention_years == 3.0
     assert dispatch_app.DispatchSettings().retention_years == 3.0
+    base = ("kiosk:\n  id: k-01\n  location: Hall 1\ndispatch:\n  url: wss://dispatch.example/ws\n"
+            "  token: secret\n")
+    config = parse_config(base + "server:\n  retention_years: 5\n")
+    assert config.server.retention_years == 5
+    assert dispatch_settings(config).retention_years == 5
+    with pytest.raises(ConfigError, match="retention_years"):
+        parse_config(base + "server:\n  retention_years: 0\n")
 
 
 def test_the_kiosks_report_screen_reads_the_summaries(known_log, monkeypatch):
