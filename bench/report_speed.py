@@ -7,11 +7,13 @@ Run on demand (it is not part of the test suite), from the repository root::
 
 What it does:
 
-1. Builds the log (about a minute): ``SessionStore`` creates the file, so the schema, the
-   indexes, WAL and ``synchronous=FULL`` are a kiosk's own; then the sessions go straight into
-   the ``sessions`` table with ``executemany`` in one transaction, in time order, as a log
-   grows (through the store's API, one fsync per state change, a million sessions would take
-   hours; the report reads only ``sessions``, so no ``session_events`` or ``outbox`` rows).
+1. Builds the log (a few minutes): ``SessionStore`` creates the file, so the schema, the
+   indexes, the report summaries with their triggers, WAL and ``synchronous=FULL`` are a
+   kiosk's own; then the sessions go straight into the ``sessions`` table with
+   ``executemany`` in one transaction, in time order, as a log grows (the triggers keep the
+   summaries as they would for the store's own writes; through the store's API, one fsync per
+   state change, a million sessions would take hours; the report reads only ``sessions`` and
+   the summaries, so no ``session_events`` or ``outbox`` rows).
    The distributions are meant to look like a city's halls: taps mostly in office hours on
    weekdays (fewer on Saturdays, few on Sundays and on the Spring Festival and National Day
    holidays), twenty kiosks of very different traffic, staff-started sessions with a category
@@ -21,9 +23,11 @@ What it does:
    mostly 5 and 4; a call-quality JSON on every answered session, as the kiosk writes it.
 2. Times ``build_report`` (Asia/Shanghai days) for a month (June), a quarter (Q2) and the
    whole year: the median of ``--runs`` runs each, the file in the page cache (warm), after
-   one untimed run. For the year it also times the report's steps, the exports, and two bare
-   queries that show what SQLite itself needs for a scan and for a ``GROUP BY`` of a million
-   rows on this machine.
+   one untimed run; from the summaries (as shipped) and, as the reference in the same run, from
+   the ``sessions`` table with the summaries ignored (the report's path for a period that is not
+   whole days of the summaries' zone). For the year it also times the report's steps, the
+   exports, and two bare queries that show what SQLite itself needs for a scan and for a
+   ``GROUP BY`` of a million rows on this machine.
 3. Replaces its section of ``docs/performance.md`` (between ``<!-- report_speed:start -->``
    and ``<!-- report_speed:end -->``, appended if missing) through a temporary file and
    ``os.replace``; the other sections stay byte for byte.
@@ -31,7 +35,9 @@ What it does:
 ``--db PATH --keep`` keeps the log for another run (it is reused when it holds the same number
 of sessions). ``--postgresql URL`` also copies the sessions into a table ``sessions`` in a schema
 ``report_speed`` of that database (dropped and made again; nothing else is touched), with the
-index the report uses, and times the same reports there (``dialect="postgresql"``).
+index the report uses and the summaries (``kiosk.sessions.summaries.install``: tables,
+triggers, filled from the copied rows, as dispatch's migration does), and times the same
+reports there (``dialect="postgresql"``), both ways.
 """
 
 from __future__ import annotations
@@ -55,7 +61,7 @@ from zoneinfo import ZoneInfo
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from kiosk.sessions import reports  # noqa: E402
+from kiosk.sessions import reports, summaries  # noqa: E402
 from kiosk.sessions.reports import build_report, period_for_dates, to_csv, to_markdown, to_xlsx  # noqa: E402
 from kiosk.sessions.store import SessionStore  # noqa: E402
 
@@ -215,6 +221,17 @@ def timed(fn: Callable[[], object]) -> tuple[float, float, float]:
     return wall, cpu, other
 
 
+class from_sessions:
+    """Within it, reports ignore the summaries and read the ``sessions`` table (the reference)."""
+
+    def __enter__(self):
+        self.saved = reports._summarized
+        reports._summarized = lambda *a: False
+
+    def __exit__(self, *exc):
+        reports._summarized = self.saved
+
+
 def measure(db, start: float, end: float, runs: int, dialect: str = "sqlite") -> dict:
     build_report(db, start, end, tz=TZ, dialect=dialect)  # untimed: the same warm state for every run
     results = [timed(lambda: build_report(db, start, end, tz=TZ, dialect=dialect)) for _ in range(runs)]
@@ -236,14 +253,11 @@ def steps(db, start: float, end: float, runs: int = 3) -> dict[str, float]:
 def one_run_steps(db, start: float, end: float) -> dict[str, float]:
     spent: dict[str, float] = {}
     names = {
-        (reports._Days, "exact"): f"{reports._SAMPLE_DAYS} sample days' median and p90 from all their waits"
-                                  " (a window query each)",
-        (reports, "_sums"): "the GROUP BY (day, category, kiosk): every count, and the waits"
-                            " under each threshold",
-        (reports._Days, "in_zones"): "the other days' median and p90 (a window query each, over the"
-                                     " waits of two zones)",
-        (reports, "_group_percentiles"): "the period's, categories' and kiosks' median and p90"
-                                         " (the waits of the zones that hold them)",
+        (reports, "_summarized"): "whether the summaries serve the period (their zone and its offsets)",
+        (reports, "_summary_vectors"): "the sums: `report_summary` grouped by day, and by category"
+                                       " and kiosk (every count and the wait ladder)",
+        (reports, "_kth"): "every day's, category's, kiosk's and the period's median and p90"
+                           " (`report_waits`: an index seek into the zone and a walk of the rank in it)",
     }
     saved = {key: getattr(*key) for key in names}
 
@@ -296,8 +310,9 @@ def exports(db, start: float, end: float) -> dict[str, float]:
 
 
 def copy_to_postgresql(url: str, log: Path):
-    """The log's sessions in ``report_speed.sessions`` of the database at ``url``; returns an
-    autocommit connection whose search_path finds them."""
+    """The log's sessions in ``report_speed.sessions`` of the database at ``url``, with the
+    summaries; returns an autocommit connection whose search_path finds them, and the seconds
+    the summaries took to fill."""
     import psycopg
 
     types = {"REAL": "DOUBLE PRECISION", "TEXT": 'TEXT COLLATE "C"', "INTEGER": "INTEGER"}
@@ -305,19 +320,30 @@ def copy_to_postgresql(url: str, log: Path):
     try:
         decl = [(r[1], r[2], r[3], r[5]) for r in lite.execute("PRAGMA table_info(sessions)")]
         db = psycopg.connect(url, autocommit=True)
-        db.execute("CREATE SCHEMA IF NOT EXISTS report_speed")
+        db.execute("DROP SCHEMA IF EXISTS report_speed CASCADE")
+        db.execute("CREATE SCHEMA report_speed")
         db.execute("SET search_path TO report_speed")
-        db.execute("DROP TABLE IF EXISTS sessions")
         db.execute("CREATE TABLE sessions (" + ", ".join(
             f"{name} {types[kind.split()[0].upper()]}{' NOT NULL' if notnull else ''}{' PRIMARY KEY' if pk else ''}"
             for name, kind, notnull, pk in decl) + ")")
+        # no autovacuum while loading: its ANALYZE of the fresh million rows would hold back the
+        # VACUUM below from marking the pages all-visible (index-only scans would then read the
+        # table too); the VACUUM ANALYZE of each table here is what autovacuum does in time
+        db.execute("ALTER TABLE sessions SET (autovacuum_enabled = off)")
         names = [d[0] for d in decl]
         with db.cursor().copy(f"COPY sessions ({', '.join(names)}) FROM STDIN") as copy:
             for row in lite.execute(f"SELECT {', '.join(names)} FROM sessions"):
                 copy.write_row(row)
         db.execute("CREATE INDEX sessions_requested ON sessions(requested_at)")
-        db.execute("VACUUM ANALYZE sessions")
-        return db
+        began = time.perf_counter()
+        with db.transaction():
+            summaries.install(db, "postgresql", TZ)
+            for table in summaries.TABLES:
+                db.execute(f"ALTER TABLE {table} SET (autovacuum_enabled = off)")
+        filled = time.perf_counter() - began
+        for table in ("sessions", *summaries.TABLES):
+            db.execute(f"VACUUM ANALYZE {table}")
+        return db, filled
     finally:
         lite.close()
 
@@ -354,8 +380,30 @@ def mem_gib() -> str:
     return "? GiB"
 
 
-def render(a, facts: dict, built_s: Optional[float], size_mib: float, periods: dict, split: dict,
-           base: dict, exp: dict, pg: Optional[dict] = None) -> str:
+def write_cost(rows: list[tuple], n: int = 100_000) -> dict[str, float]:
+    """Seconds to insert the first ``n`` sessions into a new log in one transaction, with the
+    summaries' triggers and, as the reference, with the triggers dropped."""
+    out = {}
+    with tempfile.TemporaryDirectory(prefix="report-speed-writes-") as tmp:
+        for label, keep in (("with", True), ("without", False)):
+            path = Path(tmp) / f"{label}.sqlite3"
+            with SessionStore(path) as store:
+                db = store.connection
+                if not keep:
+                    for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'").fetchall():
+                        db.execute(f"DROP TRIGGER {name}")
+                t0 = time.perf_counter()
+                db.execute("BEGIN")
+                db.executemany(f"INSERT INTO sessions ({', '.join(COLUMNS)}) VALUES"
+                               f" ({', '.join('?' * len(COLUMNS))})", rows[:n])
+                db.execute("COMMIT")
+                out[label] = time.perf_counter() - t0
+    return out
+
+
+def render(a, facts: dict, built_s: Optional[float], size_mib: float, periods: dict, refs: dict,
+           split: dict, base: dict, exp: dict, writes: dict, table_rows: dict,
+           pg: Optional[dict] = None) -> str:
     year = periods["year"]
     met = [name for name, r in periods.items() if r["median"] <= TARGET_S]
     L = [START, "## Report speed (`bench/report_speed.py`)", ""]
@@ -368,58 +416,82 @@ def render(a, facts: dict, built_s: Optional[float], size_mib: float, periods: d
               " below came from a throwaway server like the one the tests start (`tests/postgres.py`:"
               " fsync off, 16 MB of shared buffers, otherwise PostgreSQL's defaults), on this same machine.", ""]
     L.append(f"The log: {a.sessions:,} finished sessions over {YEAR} from {a.kiosks} kiosks, "
-             f"{size_mib:.0f} MiB of SQLite made by `SessionStore` (its schema and indexes: only "
-             "`sessions_requested` on `requested_at` serves the report), inserted in time order"
+             f"{size_mib:.0f} MiB of SQLite made by `SessionStore` (its schema, indexes and the report"
+             " summaries that its triggers keep: `report_summary`, "
+             f"{table_rows['report_summary']:,} rows of counts per local day, category and kiosk, and "
+             f"`report_waits`, {table_rows['report_waits']:,} waits indexed by day, kiosk, category and"
+             " wait), inserted in time order"
              + (f" ({built_s:.0f} s to generate and insert)" if built_s is not None else " (reused)") +
              ". Office-hour peaks, weekdays, holidays, staff/resident, every end reason, ratings and a"
              " call-quality JSON per answered session, as described in the script. Reports in "
              f"{TZ} days; timings with the file in the page cache, after one untimed run.")
     L += ["", f"### `build_report` (median of {a.runs} runs; target ≤ {TARGET_S:.0f} s)", "",
-          "| period | sessions | median s | min / max s | CPU s | other processes (cores) | ≤ 1 s |",
-          "|---|---:|---:|---:|---:|---:|---|"]
+          "From the summaries (as shipped), and from the `sessions` table with the summaries ignored"
+          " (the reference, in the same run: the previous way, still the path of a period that is not"
+          " whole days in the summaries' time zone):", "",
+          "| period | sessions | median s | min / max s | CPU s | other processes (cores) | ≤ 1 s |"
+          " reference: from `sessions`, median s |",
+          "|---|---:|---:|---:|---:|---:|---|---:|"]
     for name, label in (("month", "June (30 days)"), ("quarter", "Q2 (91 days)"), ("year", f"{YEAR} (365 days)")):
         r = periods[name]
-        L.append(f"| {label} | {r['sessions']:,} | **{r['median']:.2f}** | {r['min']:.2f} / {r['max']:.2f} | "
-                 f"{r['cpu']:.2f} | {r['other']:.2f} | {'yes' if r['median'] <= TARGET_S else 'no'} |")
+        L.append(f"| {label} | {r['sessions']:,} | **{r['median']:.3f}** | {r['min']:.3f} / {r['max']:.3f} | "
+                 f"{r['cpu']:.2f} | {r['other']:.2f} | {'yes' if r['median'] <= TARGET_S else 'no'} | "
+                 f"{refs[name]['median']:.2f} |")
     if pg:
         L += ["", f"The same reports from the same sessions in {pg['facts']}, on this machine"
-              " (psycopg, the table with the index on `requested_at`; median of "
-              f"{a.runs}):", "", "| period | sessions | median s | min / max s | ≤ 1 s |", "|---|---:|---:|---:|---|"]
+              " (psycopg; the table with the index on `requested_at` and the summaries, filled from the"
+              f" copied rows in {pg['filled']:.0f} s; median of {a.runs}):", "",
+              "| period | sessions | median s | min / max s | ≤ 1 s | reference: from `sessions`, median s |",
+              "|---|---:|---:|---:|---|---:|"]
         for name, label in (("month", "June"), ("quarter", "Q2"), ("year", str(YEAR))):
             r = pg["periods"][name]
-            L.append(f"| {label} | {r['sessions']:,} | **{r['median']:.2f}** | {r['min']:.2f} / {r['max']:.2f} | "
-                     f"{'yes' if r['median'] <= TARGET_S else 'no'} |")
-    L += ["", "Where the year's report spends its time (steps of `kiosk/sessions/reports.py`; the"
-          " quickest of 3 runs, the least disturbed):", "",
+            L.append(f"| {label} | {r['sessions']:,} | **{r['median']:.3f}** | {r['min']:.3f} / {r['max']:.3f} | "
+                     f"{'yes' if r['median'] <= TARGET_S else 'no'} | {pg['refs'][name]['median']:.2f} |")
+    if pg:
+        L += ["", "(The PostgreSQL tables were loaded with autovacuum off and then each given a `VACUUM"
+              " ANALYZE`, the state autovacuum keeps a table in: the visibility map set, so the index-only"
+              " scans of `report_waits` need not read the table. An earlier run without that, autovacuum"
+              " working on the fresh rows alongside, gave 1.37 s for the year; `EXPLAIN ANALYZE` of a like"
+              " database in that state showed every index entry the percentile walks passed fetched from"
+              " the table (`Heap Fetches`). The rows of days not yet vacuumed cost that way in production"
+              " too.)"]
+    L += ["", "Where the year's report from the summaries spends its time (steps of"
+          " `kiosk/sessions/reports.py`; the quickest of 3 runs, the least disturbed):", "",
           "| step | s |", "|---|---:|"]
-    for label, s in split.items():
-        L.append(f"| {label} | {s:.2f} |")
-    L += ["", "SQLite alone on the same year (the quickest of 3), for scale:", "", "| query | s |", "|---|---:|"]
-    for label, s in base.items():
-        L.append(f"| {label} | {s:.2f} |")
-    L += ["", "Exports of the year's report: " + ", ".join(f"`{k}` {v * 1000:.0f} ms" for k, v in exp.items()) + ".",
+    for label, sec in split.items():
+        L.append(f"| {label} | {sec:.3f} |")
+    L += ["", "SQLite alone on the same year's `sessions` (the quickest of 3), for scale:", "",
+          "| query | s |", "|---|---:|"]
+    for label, sec in base.items():
+        L.append(f"| {label} | {sec:.2f} |")
+    n = writes["n"]
+    L += ["", f"What the summaries cost on writing: {n:,} sessions inserted into a new log in one"
+          f" transaction took {writes['with']:.1f} s with the triggers and {writes['without']:.1f} s with"
+          f" them dropped ({(writes['with'] - writes['without']) / n * 1e6:.0f} µs more per finished"
+          " session; the kiosk's own writes are one fsync'd transaction per state change, milliseconds each).",
+          "", "Exports of the year's report: " + ", ".join(f"`{k}` {v * 1000:.0f} ms" for k, v in exp.items()) + ".",
           "", "### Observations", ""]
     if len(met) == 3:
-        L.append(f"- All three reports took at most {TARGET_S:.0f} s.")
+        L.append(f"- All three reports took at most {TARGET_S:.0f} s; the year's over {year['sessions']:,}"
+                 f" sessions {year['median']:.3f} s, against {refs['year']['median']:.2f} s reading `sessions`.")
     else:
         L.append(f"- Within {TARGET_S:.0f} s: {', '.join(met) or 'none'}; the year's report over "
                  f"{year['sessions']:,} sessions took {year['median']:.2f} s, "
                  f"{year['median'] / TARGET_S:.1f}× the target.")
-    scan, group = list(base.values())
-    L.append(f"- SQLite has no hash aggregation: every `GROUP BY` sorts its rows. On this machine a scan of "
-             f"the year costs {scan:.2f} s and a bare `GROUP BY category, kiosk_id` {group:.2f} s, before any"
-             " figure is counted; the report's one `GROUP BY` (day, category, kiosk) carries some thirty"
-             " counts per row and takes most of the time (it uses `PRAGMA threads` to sort on the other"
-             " core too). The exact percentiles cost little on top: a dozen days ranked whole, the other"
-             " days ranked over the waits of two narrow zones, and the zones' waits for the period,"
-             " categories and kiosks read once (a few per cent of the answered sessions).")
-    L.append("- Reports are run for a month or a quarter in practice; the year's is an occasional one."
-             " What would bring a year under a second in SQLite: a summary per day, kiosk and category"
-             " kept up to date as sessions finish (a schema change and work on every write), not"
-             " attempted here.")
+    L.append("- The report reads summaries, not sessions: the counts of each local day, category and"
+             " kiosk (a few tens of thousands of rows for a year, whatever the number of sessions) and,"
+             " for the exact medians and 90th percentiles, two index seeks per day, category, kiosk and"
+             " period into `report_waits` (the wait ladder in the summaries says in which zone of waits"
+             " the rank lies; only that zone is walked). The sums grow with the number of days,"
+             " categories and kiosks, not with the sessions; only the walks in the zones do, a small part.")
+    L.append("- The triggers keep the summaries in the transaction of every change of a record (its end,"
+             " rating, call facts, closing interrupted records, dispatch's upserts, retention), so the"
+             " figures are the ones the `sessions` table gives: the tests compare both ways against"
+             " figures recomputed in Python (`tests/test_report_summaries.py`).")
     if pg:
         y = pg["periods"]["year"]
-        L.append(f"- PostgreSQL (hash aggregation) took {y['median']:.2f} s for the year on the same machine.")
+        L.append(f"- PostgreSQL took {y['median']:.3f} s for the year from the summaries, against"
+                 f" {pg['refs']['year']['median']:.2f} s from `sessions`.")
     if max(r["other"] for r in periods.values()) > 0.3:
         L.append("- The machine was shared while measuring: other processes used up to "
                  f"{max(r['other'] for r in periods.values()):.2f} cores during a run; the figures vary"
@@ -500,30 +572,40 @@ def main(argv=None) -> int:
                       "year": (date(YEAR, 1, 1), date(YEAR, 12, 31))}
         with SessionStore(a.db) as store:
             db = store.connection
-            periods = {}
+            periods, refs = {}, {}
             for name, (first, last) in periods_at.items():
                 start, end = period_for_dates(first, last, TZ)
                 periods[name] = measure(db, start, end, a.runs)
+                with from_sessions():
+                    refs[name] = measure(db, start, end, a.runs)
                 r = periods[name]
                 print(f"{name}: {r['sessions']:,} sessions, median {r['median']:.3f} s "
-                      f"(runs {', '.join(f'{x:.3f}' for x in r['runs'])}; other processes ≤ {r['other']:.2f} cores)",
-                      file=sys.stderr)
+                      f"(runs {', '.join(f'{x:.3f}' for x in r['runs'])}; other processes ≤ {r['other']:.2f} cores);"
+                      f" from sessions {refs[name]['median']:.3f} s", file=sys.stderr)
             year = period_for_dates(*periods_at["year"], TZ)
             split = steps(db, *year)
             base = baselines(db, *year)
             exp = exports(db, *year)
+            table_rows = {t: db.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0]
+                          for t in ("report_summary", "report_waits")}
+        print("timing writes with and without the triggers …", file=sys.stderr)
+        writes = {"n": min(100_000, a.sessions), **write_cost(generate(min(100_000, a.sessions), a.kiosks))}
         pg = None
         if a.postgresql:
             print("copying the sessions to PostgreSQL …", file=sys.stderr)
-            pdb = copy_to_postgresql(a.postgresql, a.db)
+            pdb, filled = copy_to_postgresql(a.postgresql, a.db)
             try:
-                pg = {"facts": postgresql_facts(pdb), "periods": {}}
+                pg = {"facts": postgresql_facts(pdb), "periods": {}, "refs": {}, "filled": filled}
                 for name, (first, last) in periods_at.items():
                     r = pg["periods"][name] = measure(pdb, *period_for_dates(first, last, TZ), a.runs, "postgresql")
-                    print(f"postgresql {name}: median {r['median']:.3f} s", file=sys.stderr)
+                    with from_sessions():
+                        ref = pg["refs"][name] = measure(pdb, *period_for_dates(first, last, TZ), a.runs,
+                                                         "postgresql")
+                    print(f"postgresql {name}: median {r['median']:.3f} s; from sessions {ref['median']:.3f} s",
+                          file=sys.stderr)
             finally:
                 pdb.close()
-        section = render(a, facts, built_s, size_mib, periods, split, base, exp, pg)
+        section = render(a, facts, built_s, size_mib, periods, refs, split, base, exp, writes, table_rows, pg)
         if a.no_doc:
             print(section)
         else:

@@ -244,6 +244,8 @@ class ServerConfig:
     # city with many kiosks and several dispatch processes
     database_url: Optional[str] = field(default=None, metadata=_check(
         lambda v: v.startswith(("postgresql://", "postgres://")), "a URL starting with postgresql://"))
+    # central records older than this are removed (at start-up and daily)
+    retention_years: float = field(default=3.0, metadata=_range(0.1, 50))
 
 
 @dataclass(frozen=True)

@@ -35,7 +35,8 @@ def dispatch_settings(config) -> DispatchSettings:
                             missed_rings_to_away=server.missed_rings_to_away,
                             allowed_origins=server.allowed_origins, tls=config.tls_files,
                             service_hours=config.service_hours, ice_servers=config.ice_servers,
-                            database_url=config.server.database_url)
+                            database_url=config.server.database_url,
+                            retention_years=server.retention_years)
 
 
 def provision_demo(accounts: Accounts, config) -> None:
@@ -92,7 +93,13 @@ class EmbeddedServices:
 
 
 def open_store(config) -> SessionStore:
-    return SessionStore(config.data_path / SESSION_DB)
+    store = SessionStore(config.data_path / SESSION_DB)
+    try:  # the report summaries in the zone the reports are made in (rebuilt once if it changed)
+        store.set_report_zone(config.service_hours.timezone)
+    except BaseException:
+        store.close()
+        raise
+    return store
 
 
 async def headless_demo(config, calls: int = 3, call_seconds: float = 3.0,

@@ -94,12 +94,15 @@ def test_sessions_table_holds_exactly_the_record_fields(store, db):
         tables = sorted(r[0] for r in raw.execute(
             "SELECT name FROM sqlite_master WHERE type = 'table'"))
     raw.close()
-    assert tables == ["outbox", "session_events", "sessions"]
+    # besides the record's own tables only the report summaries, which count and never name
+    assert tables == ["outbox", "report_summary", "report_waits", "report_zone", "session_events",
+                      "sessions"]
+    assert columns(db, "report_waits") == ["day", "wait_s", "session_id", "cat", "kiosk_id"]
 
 
-def test_schema_version_is_four_with_the_outbox_quality_and_call_facts():
-    assert [m.__name__ for m in store_module.MIGRATIONS] == ["_v1", "_v2", "_v3", "_v4"]
-    assert SCHEMA_VERSION == 4
+def test_schema_version_is_five_with_the_outbox_quality_call_facts_and_summaries():
+    assert [m.__name__ for m in store_module.MIGRATIONS] == ["_v1", "_v2", "_v3", "_v4", "_v5"]
+    assert SCHEMA_VERSION == 5
 
 
 def test_call_facts_are_counts_and_send_a_finished_record_again(store):

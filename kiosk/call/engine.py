@@ -9,7 +9,6 @@ any moment leaves a record that says how far the call got.
 from __future__ import annotations
 
 import asyncio
-import bisect
 import logging
 import os
 import random
@@ -143,7 +142,7 @@ def read_report(path: Path, start: Optional[float], end: float, tz: str,
     local day of its first session), through a read-only connection of its own (any thread;
     the log stays writable meanwhile), with every figure from one snapshot."""
     # imported here: the admin's reports must never keep the kiosk from placing calls
-    from kiosk.sessions.reports import build_report, day_start
+    from kiosk.sessions.reports import build_report, day_start, wait_counts
 
     db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=10)
     try:
@@ -154,13 +153,7 @@ def read_report(path: Path, start: Optional[float], end: float, tz: str,
             day = datetime.fromtimestamp(first if first is not None else end - 1, ZoneInfo(tz)).date()
             start = day_start(day, tz)
         report = build_report(db, start, end, tz=tz, clock=clock)
-        counts = [0] * (len(WAIT_EDGES_S) + 1)
-        for (wait,) in db.execute(
-                "SELECT wait_s FROM sessions WHERE requested_at >= ? AND requested_at < ?"
-                " AND end_reason IS NOT NULL AND answered_at IS NOT NULL AND wait_s IS NOT NULL",
-                (start, end)):
-            counts[bisect.bisect_left(WAIT_EDGES_S, wait)] += 1
-        return ReportData(report, tuple(counts))
+        return ReportData(report, wait_counts(db, start, end, WAIT_EDGES_S, tz=tz))
     finally:
         db.close()
 

@@ -17,16 +17,18 @@ HTTP:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import os
 import ssl
+import threading
 import time
 import weakref
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Optional
+from typing import Callable, Optional
 
 from aiohttp import WSCloseCode, WSMsgType, web
 
@@ -34,6 +36,7 @@ from kiosk import protocol
 from kiosk.dispatch.accounts import PRODUCTION, Accounts, ScryptParams, new_token, token_hash
 from kiosk.dispatch.hub import Connection, Hub, RoutingRules
 from kiosk.dispatch.records import CentralRecords, open_central_store
+from kiosk.sessions.retention import cutoff_for
 
 log = logging.getLogger("kiosk.dispatch")
 
@@ -67,6 +70,8 @@ class DispatchSettings:
     # central records in PostgreSQL (postgresql://…) instead of SQLite in data_dir; accounts
     # stay in data_dir
     database_url: Optional[str] = field(default=None, repr=False)  # may carry a password
+    # central records older than this are removed at start-up and daily; None keeps them all
+    retention_years: Optional[float] = 3.0
 
     @property
     def scheme(self) -> str:
@@ -324,6 +329,50 @@ async def _stores(app: web.Application):
     app[ACCOUNTS].close()
 
 
+RETENTION_INTERVAL_S = 24 * 3600.0
+
+
+def apply_retention(records: CentralRecords, retention_years: float, now: float,
+                    stop: Optional[Callable[[], bool]] = None) -> int:
+    """Remove the central records older than ``retention_years`` (in batches; the report
+    summaries follow). The log says how many, never what they were."""
+    try:
+        removed = records.remove_older_than(cutoff_for(retention_years, now), stop=stop)
+    except Exception:
+        log.exception("could not remove old central session records")
+        return 0
+    if removed:
+        log.info("removed %d central session record(s) older than %g years", removed, retention_years)
+    return removed
+
+
+async def _retention(app: web.Application):
+    """Retention at start-up and then daily, in a worker thread (a batch at a time holds the
+    records), stopped with the app: the batch under way ends before the records close."""
+    years = app[SETTINGS].retention_years
+    stopping = threading.Event()
+    running: list[asyncio.Future] = []
+
+    async def daily() -> None:
+        while True:
+            job = asyncio.ensure_future(asyncio.to_thread(
+                apply_retention, app[RECORDS], years, time.time(), stopping.is_set))
+            running[:] = [job]
+            await asyncio.shield(job)
+            running.clear()
+            await asyncio.sleep(RETENTION_INTERVAL_S)
+
+    task = asyncio.create_task(daily()) if years else None
+    yield
+    if task is not None:
+        stopping.set()
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        for job in running:
+            await job
+
+
 def _rules(settings: DispatchSettings) -> RoutingRules:
     hours = settings.service_hours
     common = dict(resume_grace_s=settings.resume_grace_s, resume_wait_s=settings.resume_wait_s)
@@ -345,10 +394,21 @@ def open_accounts(settings: DispatchSettings) -> Accounts:
 
 
 def open_records(settings: DispatchSettings) -> CentralRecords:
-    """PostgreSQL when ``database_url`` is set, else SQLite in ``data_dir`` (or in memory)."""
-    return open_central_store(
+    """PostgreSQL when ``database_url`` is set, else SQLite in ``data_dir`` (or in memory).
+    The report summaries are kept in the local days of the service hours' time zone, the zone
+    the reports are asked in."""
+    records = open_central_store(
         database_url=settings.database_url,
         path=settings.data_dir / "central.sqlite3" if settings.data_dir else ":memory:")
+    hours = settings.service_hours
+    if hours is not None:
+        try:
+            if records.set_report_zone(hours.timezone):
+                log.info("report summaries rebuilt for the time zone %s", hours.timezone)
+        except BaseException:
+            records.close()
+            raise
+    return records
 
 
 def create_app(settings: DispatchSettings = DispatchSettings(), *,
@@ -383,6 +443,7 @@ def create_app(settings: DispatchSettings = DispatchSettings(), *,
         app.router.add_static("/static/", STATIC, follow_symlinks=False)
     app.on_shutdown.append(_close_sockets)
     app.cleanup_ctx.append(_stores)
+    app.cleanup_ctx.append(_retention)  # cleaned up first: stopped before the records close
     return app
 
 

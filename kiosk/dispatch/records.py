@@ -23,7 +23,11 @@ Two backends, one schema and one interface (``CentralRecords``):
   start together migrate once. Backing the database up is the database's administrator's
   business (``pg_dump``), not dispatch's.
 
-Both give a report module the connection (``connection()``) and its SQL ``dialect``.
+Both give a report module the connection (``connection()``) and its SQL ``dialect``. From
+schema v4 both keep the report summaries (``kiosk.sessions.summaries``: tables and triggers,
+so every upsert and delete updates them in its own transaction). ``remove_older_than`` is the
+write path for retention (dispatch runs it at start-up and daily, ``server.retention_years``),
+in short batches.
 """
 
 from __future__ import annotations
@@ -39,6 +43,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterator, Optional, Sequence
 
 from kiosk.protocol import SessionRecordUpload
+from kiosk.sessions import retention, summaries
 from kiosk.sessions.sqlite import Transaction, migrate, open_database, schema_version
 
 log = logging.getLogger("kiosk.dispatch.records")
@@ -131,7 +136,18 @@ def _v3(db: sqlite3.Connection) -> None:
         db.execute(statement)
 
 
-MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_v1, _v2, _v3]
+def _v4(db: sqlite3.Connection) -> None:
+    """Report summaries per local day, category and kiosk, and the waits indexed, kept by
+    triggers in the transaction of every change (``kiosk.sessions.summaries``), filled from the
+    records already there."""
+    summaries.install(db, "sqlite", summaries.DEFAULT_ZONE)
+
+
+def _pg_v4(db) -> None:
+    summaries.install(db, "postgresql", summaries.DEFAULT_ZONE)
+
+
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_v1, _v2, _v3, _v4]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -149,7 +165,7 @@ def _pg_step(statements: Sequence[str]) -> Callable[[Any], None]:
 
 
 # PostgreSQL's migrations: the same steps, so version n means the same schema in either backend
-PG_MIGRATIONS: list[Callable[[Any], None]] = [_pg_step(_V1), _pg_step(_V2), _pg_step(_V3)]
+PG_MIGRATIONS: list[Callable[[Any], None]] = [_pg_step(_V1), _pg_step(_V2), _pg_step(_V3), _pg_v4]
 assert len(PG_MIGRATIONS) == len(MIGRATIONS)
 # pg_advisory_xact_lock key serialising migrations between dispatch processes ("kiosk" in ASCII)
 PG_MIGRATION_LOCK = 0x6B696F736B
@@ -269,6 +285,32 @@ class CentralRecords:
                 missed_rings, interpreter_id, outcome))
 
         self._write(work)
+
+    def _maintain(self, work: Callable[[Any], Any]) -> Any:
+        """One transaction of upkeep (retention, summaries), without the statement timeout
+        of the short writes where the backend has one."""
+        return self._write(work)
+
+    def remove_older_than(self, cutoff: float, *, batch: int = 1000,
+                          stop: Optional[Callable[[], bool]] = None) -> int:
+        """Remove the sessions tapped before ``cutoff`` (epoch seconds; a session known only
+        from dispatch's routing, by dispatch's time of the request), ``batch`` at a time, each
+        batch its own short transaction (the report summaries follow in it), so that the
+        store's other users wait for one batch at most. ``stop()`` true ends it between
+        batches. Returns how many were removed."""
+        removed = 0
+        while stop is None or not stop():
+            count = self._maintain(lambda db: retention.remove_older_than(
+                db, cutoff, dialect=self.dialect, limit=batch))
+            removed += count
+            if count < batch:
+                break
+        return removed
+
+    def set_report_zone(self, tz: str) -> bool:
+        """Keep the report summaries in local days of ``tz``; rebuilt from the records if they
+        were kept in another zone. True if rebuilt."""
+        return bool(self._maintain(lambda db: summaries.set_zone(db, tz, self.dialect)))
 
     # --- reading --------------------------------------------------------------------------
 
@@ -559,6 +601,12 @@ class PgCentralStore(CentralRecords):
 
     def _read(self, work: Callable[[Any], Any]) -> Any:
         return self._use(work, transaction=False)
+
+    def _maintain(self, work: Callable[[Any], Any]) -> Any:
+        def unlimited(db) -> Any:
+            db.execute("SET LOCAL statement_timeout = 0")
+            return work(db)
+        return self._use(unlimited, transaction=True)
 
     # --- schema ---------------------------------------------------------------------------
 

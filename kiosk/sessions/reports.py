@@ -31,7 +31,18 @@ What is counted, and how (every figure of the period, of each day, category and 
   reason this version does not know, from a newer kiosk in the central records, is counted as
   ``other``).
 
-How, and how fast. Everything that adds up comes from one ``GROUP BY`` (local day, category,
+How, and how fast. A database that keeps the report summaries (``kiosk.sessions.summaries``:
+the kiosk's session log from schema v5, dispatch's central records from v4; triggers keep them
+in the transaction of every change) answers a report of whole local days in the summaries'
+time zone from them alone: the counts per day, category and kiosk are summed from
+``report_summary`` (a few tens of thousands of rows for a year, whatever the number of
+sessions), and each median and 90th percentile is found in ``report_waits`` by the zone its
+rank lies in (the summaries' wait ladder says which) and one ``ORDER BY wait_s LIMIT 1 OFFSET
+r`` over that zone of an index. The waits are the stored ones: the figures are exactly as
+defined above. Anything else (another zone, a part of a day, a database without summaries) is
+read from ``sessions``:
+
+Everything that adds up comes from one ``GROUP BY`` (local day, category,
 kiosk) in the database (the day computed from ``requested_at`` with the zone's UTC offsets,
 found here), summed up into the period and the breakdowns. The exact percentiles never bring
 all the waits over (``PERCENTILE_DISC`` is PostgreSQL's only):
@@ -50,7 +61,7 @@ all the waits over (``PERCENTILE_DISC`` is PostgreSQL's only):
 The thresholds only decide how much is read: any give the same, exact, result. The SQL is the
 same for SQLite and PostgreSQL but for the parameter marks and one ``FLOOR``. SQLite has no
 hash aggregation and sorts the ``GROUP BY``'s rows, which is most of the time a long period
-takes (see ``bench/report_speed.py`` and docs/performance.md).
+takes this way (see ``bench/report_speed.py`` and docs/performance.md).
 """
 
 from __future__ import annotations
@@ -68,6 +79,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterator, Mapping, Optional, Sequence
 from zoneinfo import ZoneInfo
 
+from kiosk.sessions import summaries
 from kiosk.sessions.model import END_REASONS
 
 DIALECTS = ("sqlite", "postgresql")
@@ -289,6 +301,8 @@ _COUNTERS: tuple[tuple[str, str], ...] = (
 )
 _IX = {name: i for i, (name, _) in enumerate(_COUNTERS)}
 _N = len(_COUNTERS)
+# the summaries keep the same counters, in the same order, then their own ladder
+assert [n.replace(":", "_") for n, _ in _COUNTERS] == list(summaries.COLUMNS[:_N])
 
 
 def _rows(db, sql: str, params: Sequence[Any] = ()) -> list:
@@ -374,13 +388,176 @@ def build_report(db, start: float, end: float, *, tz: str = "Asia/Shanghai",
                     _EPOCH_DAY + timedelta(days=last_no))
     ndays = last_no - first_no + 1
     with _snapshot(db, dialect):
+        if _summarized(db, dialect, tz, segs, period):
+            sums, day_waits, waits = _from_summaries(db, sql, first_no, last_no)
+            return _assemble(period, clock(), ndays, sums, summaries.THRESHOLDS, day_waits, waits)
         days = _Days(db, sql, segs, start, end, first_no)
         # a few days' percentiles, exactly, to place the wait thresholds around
         sample = {i: days.exact(i) for i in _sample(ndays, _SAMPLE_DAYS)}
         thresholds = _thresholds([w for w in sample.values() if w])
         sums = _sums(db, sql, start, end, thresholds)
-        return _assemble(db, sql, period, clock(), start, end, ndays, sums, thresholds, days,
-                         {i: w for i, w in sample.items() if w})
+        day_waits = {i: w for i, w in sample.items() if w}
+        for i, v in sums.days.items():
+            if i not in day_waits and v[_IX["waits"]]:
+                day_waits[i] = days.in_zones(i, v, thresholds)
+        waits = _group_percentiles(db, sql, start, end, thresholds, _wanted(sums))
+        return _assemble(period, clock(), ndays, sums, thresholds, day_waits, waits)
+
+
+def _wanted(sums: "_Sums") -> list[tuple[str, Any, Sequence[float]]]:
+    wanted = [("total", None, sums.total)]
+    wanted += [("category", c, v) for c, v in sums.cats.items()]
+    wanted += [("kiosk", k, v) for k, v in sums.kiosks.items()]
+    return wanted
+
+
+# --- from the summaries ----------------------------------------------------------------------
+
+
+def _summarized(db, dialect: str, tz: str, segs, period: Period) -> bool:
+    """Whether the report can be read from the database's summaries: it keeps them in ``tz``,
+    the period is whole local days, and the zone's offsets over the period are the ones found
+    here."""
+    if summaries.zone_of(db, dialect) != tz:
+        return False
+    if period.start != day_start(period.first_day, tz) or \
+            period.end != day_start(period.last_day + timedelta(days=1), tz):
+        return False
+    return summaries.same_segments(summaries.stored_segments(db, dialect, period.start, period.end), segs)
+
+
+def _summary_vectors(db, sql: _Sql, by: str, d0: int, d1: int) -> list[tuple[tuple, Any]]:
+    """[(the ``by`` columns' values, the summed counters)] of the days d0 … d1. PostgreSQL
+    sends each line's sums as one text (psycopg without its C part reads a value in
+    microseconds; a float8 prints exactly)."""
+    import numpy as np
+
+    width = len(by.split(","))
+    sums = [f"SUM({c})" for c in summaries.COLUMNS]
+    cols = ", ".join(sums) if sql.dialect == "sqlite" else f"concat_ws(',', {', '.join(sums)})"
+    rows = _rows(db, sql(f"SELECT {by}, {cols} FROM report_summary WHERE day >= ? AND day <= ?"
+                         f" GROUP BY {by}"), [d0, d1])
+    out = []
+    for row in rows:
+        values = row[width:] if sql.dialect == "sqlite" else row[width].split(",")
+        v = np.array(values, dtype=np.float64)
+        if v[0] > 0:  # rows emptied by changes are not groups
+            out.append((tuple(row[:width]), v))
+    return out
+
+
+# the rows of ``report_waits`` a kind of group ranks: its key is ``k``, its days d0 … d1
+_KINDS = {
+    "day": "w.day = {k}",
+    "total": "w.day >= ? AND w.day <= ?",
+    "category": "w.cat = {k} AND w.day >= ? AND w.day <= ?",
+    "kiosk": "w.kiosk_id = {k} AND w.day >= ? AND w.day <= ?",
+}
+
+
+def _kth(db, sql: _Sql, kind: str, groups: Sequence[tuple[Any, Any, Sequence[float]]], d0: int, d1: int,
+         thresholds: Sequence[float]) -> dict[Any, tuple[float, float]]:
+    """{name: (median, p90)} of groups [(name, key, counts)] of one kind, from ``report_waits``:
+    per rank, a seek into the zone of waits that holds it (the counts say which) and a walk of
+    the rank there. SQLite: a query per rank (in-process, each costs microseconds); PostgreSQL:
+    one query for them all (a round trip costs more than the seek), the same subquery per rank."""
+    m = len(thresholds)
+    ranks = []  # (name, which, key, lower bound or None, upper bound or None, offset)
+    for name, key, v in groups:
+        for which, j, r in _targets(v, m):
+            ranks.append((name, which, key, thresholds[j - 1] if j > 0 else None,
+                          thresholds[j] if j < m else None, r - 1))
+    span = [] if kind == "day" else [d0, d1]
+    found: dict[Any, list[Optional[float]]] = {}
+    if sql.dialect == "sqlite":
+        for name, which, key, lo, hi, offset in ranks:
+            where = _KINDS[kind].format(k="?")
+            params = ([] if kind == "total" else [key]) + span
+            if lo is not None:
+                where += " AND w.wait_s > ?"
+                params.append(lo)
+            if hi is not None:
+                where += " AND w.wait_s <= ?"
+                params.append(hi)
+            row = _rows(db, f"SELECT w.wait_s FROM report_waits w WHERE {where}"
+                            " ORDER BY w.wait_s LIMIT 1 OFFSET ?", [*params, offset])
+            found.setdefault(name, [None, None])[which] = float(row[0][0])
+    elif ranks:
+        columns: list[list] = [[], [], [], []]
+        for _, _, key, lo, hi, offset in ranks:
+            for col, value in zip(columns, (key, -math.inf if lo is None else lo,
+                                            math.inf if hi is None else hi, offset)):
+                col.append(value)
+        key_type = {"day": "integer", "category": "text", "kiosk": "text", "total": "integer"}[kind]
+        if kind == "total":
+            columns[0] = [0] * len(ranks)
+        where = _KINDS[kind].format(k="v.k")
+        rows = _rows(db, sql(
+            "SELECT v.i, (SELECT w.wait_s FROM report_waits w"
+            f" WHERE {where} AND w.wait_s > v.lo AND w.wait_s <= v.hi"
+            " ORDER BY w.wait_s LIMIT 1 OFFSET v.r)"
+            f" FROM unnest(?::{key_type}[], ?::float8[], ?::float8[], ?::integer[])"
+            " WITH ORDINALITY AS v (k, lo, hi, r, i)"), [*span, *columns])  # in text order
+        for i, wait in rows:
+            name, which = ranks[int(i) - 1][:2]
+            found.setdefault(name, [None, None])[which] = float(wait)
+    return {name: (w[0], w[1]) for name, w in found.items()}
+
+
+def _from_summaries(db, sql: _Sql, d0: int, d1: int):
+    """The sums and the percentiles from ``report_summary`` and ``report_waits``."""
+    import numpy as np
+
+    thresholds = summaries.THRESHOLDS
+    days = {int(key[0]) - d0: v for key, v in _summary_vectors(db, sql, "day", d0, d1)}
+    # the categories and the kiosks from one GROUP BY of both (a few hundred lines) summed here
+    cats: dict = {}
+    kiosks: dict = {}
+    for (cat, kiosk), v in _summary_vectors(db, sql, "cat, kiosk_id", d0, d1):
+        for groups, key in ((cats, summaries.category_of(cat)), (kiosks, kiosk)):
+            groups[key] = groups[key] + v if key in groups else v.copy()
+    total = np.sum(list(days.values()), axis=0) if days else np.zeros(len(summaries.COLUMNS))
+    sums = _Sums(total, days, cats, kiosks)
+    waited = _IX["waits"]
+    day_waits = _kth(db, sql, "day", [(i, d0 + i, v) for i, v in days.items() if v[waited]],
+                     d0, d1, thresholds)
+    waits = {}
+    waits.update(_kth(db, sql, "total", [(("total", None), None, total)] if total[waited] else [],
+                      d0, d1, thresholds))
+    waits.update(_kth(db, sql, "category", [(("category", c), summaries.cat_key(c), v)
+                                            for c, v in cats.items() if v[waited]], d0, d1, thresholds))
+    waits.update(_kth(db, sql, "kiosk", [(("kiosk", k), k, v) for k, v in kiosks.items() if v[waited]],
+                      d0, d1, thresholds))
+    return sums, day_waits, waits
+
+
+def wait_counts(db, start: float, end: float, edges: Sequence[float], *, tz: str = "Asia/Shanghai",
+                dialect: str = "sqlite") -> tuple[int, ...]:
+    """How many answered sessions of the report of ``[start, end)`` waited ≤ ``edges[0]``, in
+    each (edges[i-1], edges[i]], and longer than the last edge (ascending edges): from the
+    summaries when the report would be, else counted in the database."""
+    edges = [float(e) for e in edges]
+    if list(edges) != sorted(set(edges)):
+        raise ValueError(f"the edges must ascend: {edges}")
+    zone = ZoneInfo(tz)
+    segs = _segments(zone, start, end)
+    first_no = _local_day_number(segs, start)
+    last_no = _local_day_number(segs, math.nextafter(end, -math.inf))
+    sql = _Sql(dialect, segs, (first_no - 1) * _DAY_S)
+    period = Period(start, end, tz, _EPOCH_DAY + timedelta(days=first_no),
+                    _EPOCH_DAY + timedelta(days=last_no))
+    with _snapshot(db, dialect):
+        if set(edges) <= set(summaries.THRESHOLDS) and _summarized(db, dialect, tz, segs, period):
+            ladder = [f"SUM(le_{summaries.THRESHOLDS.index(e)})" for e in edges]
+            row = _rows(db, sql(f"SELECT SUM(waits), {', '.join(ladder)} FROM report_summary"
+                                " WHERE day >= ? AND day <= ?"), [first_no, last_no])[0]
+        else:
+            ladder = ["COUNT(*) FILTER (WHERE wait_s <= ?)" for _ in edges]
+            row = _rows(db, sql(f"SELECT COUNT(*), {', '.join(ladder)} FROM sessions WHERE {_ANSWERED}"),
+                        [*edges, start, end])[0]
+    n, at_or_under = int(row[0] or 0), [int(x or 0) for x in row[1:]]
+    cumulative = [*at_or_under, n]
+    return tuple(c - (cumulative[i - 1] if i else 0) for i, c in enumerate(cumulative))
 
 
 # days whose median and p90 are found from all their waits, to place the thresholds
@@ -556,22 +733,13 @@ class _Days:
         return at[ranks[0]], at[ranks[1]]
 
 
-def _assemble(db, sql: _Sql, period: Period, generated_at: float, start: float, end: float,
-              ndays: int, sums: _Sums, thresholds: Sequence[float], day_query: _Days,
-              day_waits: dict[int, tuple[float, float]]) -> Report:
+def _assemble(period: Period, generated_at: float, ndays: int, sums: _Sums,
+              thresholds: Sequence[float], day_waits: dict[int, tuple[float, float]],
+              waits: dict[tuple[str, Any], tuple[float, float]]) -> Report:
     import numpy as np
 
     width = _N + len(thresholds)
     total, days, cats, kiosks = sums.total, sums.days, sums.cats, sums.kiosks
-    day_waits = dict(day_waits)
-    for i, v in days.items():
-        if i not in day_waits and v[_IX["waits"]]:
-            day_waits[i] = day_query.in_zones(i, v, thresholds)
-    wanted = [("total", None, total)]
-    wanted += [("category", c, v) for c, v in cats.items()]
-    wanted += [("kiosk", k, v) for k, v in kiosks.items()]
-    waits = _group_percentiles(db, sql, start, end, thresholds, wanted)
-
     reasons = (*END_REASONS, OTHER_REASON) if _other_reasons(total) else END_REASONS
     w30 = _N + list(thresholds).index(ANSWER_WITHIN_S)
     empty = np.zeros(width)
@@ -896,4 +1064,4 @@ def to_markdown(report: Report) -> str:
 
 __all__ = ["ANSWER_WITHIN_S", "Column", "DEFINITIONS", "DIALECTS", "Figures", "Group", "NO_CATEGORY",
            "OTHER_REASON", "Period", "Report", "build_report", "columns", "day_start",
-           "period_for_dates", "to_csv", "to_markdown", "to_xlsx"]
+           "period_for_dates", "to_csv", "to_markdown", "to_xlsx", "wait_counts"]

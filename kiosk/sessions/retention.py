@@ -6,13 +6,15 @@ Using a sign-language service reveals a disability, so the log is kept no longer
     remove_older_than(store.connection, cutoff_for(config.kiosk.retention_years, time.time()))
 
 The same function prunes dispatch's central records (their ``sessions`` table only; pass
-``dialect="postgresql"`` for a psycopg connection).
+``dialect="postgresql"`` for a psycopg connection); dispatch does it through
+``CentralRecords.remove_older_than`` (``server.retention_years``), in batches. The report
+summaries follow every removal in its transaction (their triggers).
 """
 
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import Any, Optional
 
 log = logging.getLogger("kiosk.sessions.retention")
 
@@ -29,16 +31,22 @@ def cutoff_for(retention_years: float, now: float) -> float:
     return now - retention_years * DAYS_PER_YEAR * 86400
 
 
-def remove_older_than(db, cutoff: float, *, dialect: str = "sqlite") -> int:
+def remove_older_than(db, cutoff: float, *, dialect: str = "sqlite", limit: Optional[int] = None) -> int:
     """Delete every session tapped before ``cutoff`` (``requested_at``; in the central
     records, a session known only from dispatch's routing by ``dispatch_requested_at``), with
     its ``session_events`` and ``outbox`` rows where those tables exist, in one transaction
     (the caller's, if one is open on ``db``: then committing is the caller's). Returns the
-    number of sessions removed."""
+    number of sessions removed. With ``limit``, at most that many (the oldest first): a caller
+    that must not hold the database long removes in batches until fewer come back.
+
+    The report summaries (``kiosk.sessions.summaries``), where the database keeps them, follow
+    in the same transaction (their triggers)."""
+    if limit is not None and limit < 1:
+        raise ValueError(f"limit must be at least 1, not {limit!r}")
     if dialect == "sqlite":
-        return _sqlite(db, cutoff)
+        return _sqlite(db, cutoff, limit)
     if dialect == "postgresql":
-        return _postgresql(db, cutoff)
+        return _postgresql(db, cutoff, limit)
     raise ValueError(f"dialect must be 'sqlite' or 'postgresql', not {dialect!r}")
 
 
@@ -54,15 +62,29 @@ def _condition(db) -> str:
     return "requested_at < {p}"
 
 
-def _delete(db, cutoff: float, children: list[str], mark: str) -> int:
-    old = _condition(db).format(p=mark)
+def _delete(db, cutoff: float, children: list[str], mark: str, limit: Optional[int]) -> int:
+    condition = _condition(db)
+    old = condition.format(p=mark)
     cur = db.cursor()
     try:
-        for table in children:
-            cur.execute(f"DELETE FROM {table} WHERE session_id IN"
-                        f" (SELECT session_id FROM sessions WHERE {old})", (cutoff,))
-        cur.execute(f"DELETE FROM sessions WHERE {old}", (cutoff,))
-        removed = cur.rowcount
+        if limit is not None:  # the batch: the oldest ids, fixed before their rows go
+            when = condition.split(" < ")[0]
+            cur.execute(f"SELECT session_id FROM sessions WHERE {old} ORDER BY {when}"
+                        f" LIMIT {int(limit)}", (cutoff,))
+            ids = [r[0] for r in cur.fetchall()]
+            if not ids:
+                return 0
+            marks = ", ".join(mark for _ in ids)
+            for table in children:
+                cur.execute(f"DELETE FROM {table} WHERE session_id IN ({marks})", ids)
+            cur.execute(f"DELETE FROM sessions WHERE session_id IN ({marks})", ids)
+            removed = cur.rowcount
+        else:
+            for table in children:
+                cur.execute(f"DELETE FROM {table} WHERE session_id IN"
+                            f" (SELECT session_id FROM sessions WHERE {old})", (cutoff,))
+            cur.execute(f"DELETE FROM sessions WHERE {old}", (cutoff,))
+            removed = cur.rowcount
     finally:
         cur.close()
     if removed:
@@ -70,17 +92,17 @@ def _delete(db, cutoff: float, children: list[str], mark: str) -> int:
     return removed
 
 
-def _sqlite(db, cutoff: float) -> int:
+def _sqlite(db, cutoff: float, limit: Optional[int]) -> int:
     present = {r[0] for r in db.execute(
         "SELECT name FROM sqlite_master WHERE type = 'table'").fetchall()}
     if "sessions" not in present:
         raise ValueError("the database has no sessions table")
     children = [t for t in _CHILD_TABLES if t in present]
     if db.in_transaction:
-        return _delete(db, cutoff, children, "?")
+        return _delete(db, cutoff, children, "?", limit)
     db.execute("BEGIN IMMEDIATE")
     try:
-        removed = _delete(db, cutoff, children, "?")
+        removed = _delete(db, cutoff, children, "?", limit)
     except BaseException:
         db.execute("ROLLBACK")
         raise
@@ -88,7 +110,7 @@ def _sqlite(db, cutoff: float) -> int:
     return removed
 
 
-def _postgresql(db: Any, cutoff: float) -> int:
+def _postgresql(db: Any, cutoff: float, limit: Optional[int]) -> int:
     from psycopg.rows import tuple_row
 
     with db.transaction():
@@ -102,4 +124,4 @@ def _postgresql(db: Any, cutoff: float) -> int:
             cur.close()
         if not present["sessions"]:
             raise ValueError("the database has no sessions table")
-        return _delete(db, cutoff, [t for t in _CHILD_TABLES if present[t]], "%s")
+        return _delete(db, cutoff, [t for t in _CHILD_TABLES if present[t]], "%s", limit)

@@ -17,6 +17,7 @@ import sqlite3
 from pathlib import Path
 from typing import Callable, Optional
 
+from kiosk.sessions import summaries
 from kiosk.sessions.sqlite import Transaction, migrate, open_database, schema_version
 from kiosk.sessions.model import CALL_FACTS, END_REASONS, ENDED_BY, STARTED_BY, STATES, SessionRecord
 
@@ -93,7 +94,14 @@ def _v4(db: sqlite3.Connection) -> None:
         db.execute(f"ALTER TABLE sessions ADD COLUMN {column} {kind}")
 
 
-MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_v1, _v2, _v3, _v4]
+def _v5(db: sqlite3.Connection) -> None:
+    """Report summaries per local day, category and kiosk, and the waits indexed, kept by
+    triggers in the transaction of every change (``kiosk.sessions.summaries``); filled from the
+    records already there."""
+    summaries.install(db, "sqlite", summaries.DEFAULT_ZONE)
+
+
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_v1, _v2, _v3, _v4, _v5]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 _COLUMNS = [f for f in SessionRecord.__dataclass_fields__]
@@ -126,6 +134,12 @@ class SessionStore:
 
     def _transaction(self) -> Transaction:
         return Transaction(self._db)
+
+    def set_report_zone(self, tz: str) -> bool:
+        """Keep the report summaries in local days of ``tz`` (the zone the kiosk's reports are
+        made in); rebuilt from the records if they were kept in another. True if rebuilt."""
+        with self._transaction():
+            return summaries.set_zone(self._db, tz)
 
     # --- writing --------------------------------------------------------------------------
 
