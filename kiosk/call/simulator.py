@@ -21,6 +21,7 @@ from kiosk.protocol import (
 )
 
 log = logging.getLogger("kiosk.call.simulator")
+KEEP_CALLS = 100  # the newest calls kept in ``stats.calls``: the demo runs for days
 
 
 @dataclass
@@ -127,6 +128,7 @@ class SimulatedInterpreter:
                              rung_after_s=ring.waited_s)
         self._call = call
         self.stats.calls.append(call)
+        del self.stats.calls[:-KEEP_CALLS]
         if not await self.signaling.send(Accept(session_id=ring.session_id)):
             self._call = None
 
