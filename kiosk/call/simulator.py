@@ -13,6 +13,7 @@ from typing import Iterable, Optional
 
 from aiortc import RTCPeerConnection, RTCSessionDescription
 
+from kiosk.call.memory import release_free_memory
 from kiosk.call.media import SyntheticCamera, ToneTrack, consume_in_background
 from kiosk.call.peer import add_remote_candidate, make_peer
 from kiosk.call.signaling import SignalingClient
@@ -175,6 +176,7 @@ class SimulatedInterpreter:
                     sender.track.stop()
             await pc.close()
         await self.camera.stop()
+        release_free_memory()  # as the kiosk does: it shares the demo's process
         # back in the pool for the next call
         if self.signaling.connected:
             await self.signaling.send(Presence(state="available"))
