@@ -15,6 +15,8 @@ PACKAGES=(
   chromium xvfb xauth
   # central records in PostgreSQL (tests start their own server)
   postgresql libpq5
+  # the crash tests watch the session log's commits reach the disk
+  strace
 )
 
 if ! command -v dpkg-query >/dev/null 2>&1; then
