@@ -316,11 +316,12 @@ mark("done")
 
 def synced_steps(tmp_path: Path, mode: str) -> dict[str, bool]:
     """For each step of SYNC_CHILD: was the write-ahead log written and then synced (fsync or
-    fdatasync on ``…-wal``) before the step returned?"""
+    fdatasync on ``…-wal``) before the step returned? ``"folder"``: was the folder synced once
+    the write-ahead log had been created (else a power cut could lose the file itself)?"""
     db = tmp_path / mode / "sessions.sqlite3"
     db.parent.mkdir()
     trace = subprocess.run(
-        [STRACE, "-f", "-y", "-e", "trace=pwrite64,write,fsync,fdatasync,access,faccessat,faccessat2",
+        [STRACE, "-f", "-y", "-e", "trace=openat,pwrite64,write,fsync,fdatasync,access,faccessat,faccessat2",
          sys.executable, "-c", SYNC_CHILD, str(db), mode],
         cwd=ROOT, env=dict(os.environ, PYTHONPATH=str(ROOT)), capture_output=True, text=True, timeout=60)
     assert trace.returncode == 0, trace.stderr[-3000:]
@@ -333,7 +334,10 @@ def synced_steps(tmp_path: Path, mode: str) -> dict[str, bool]:
             steps[current] = []
         elif current is not None and "-wal>" in line:
             steps[current].append(line)
-    result = {}
+    lines = trace.stderr.splitlines()
+    created = next((i for i, x in enumerate(lines) if "openat(" in x and "-wal\"" in x and "O_CREAT" in x), None)
+    result = {"folder": created is not None and any(
+        re.search(rf"\b(fsync|fdatasync)\(\d+<{re.escape(str(db.parent))}>\)", x) for x in lines[created:])}
     for step in ("begin", "queued", "connected", "ended"):
         lines = steps.get(step, [])
         last_write = max((i for i, x in enumerate(lines) if re.search(r"\b(pwrite64|write)\(", x)), default=None)
@@ -346,7 +350,7 @@ def test_every_commit_reaches_the_disk_before_the_kiosk_goes_on(tmp_path):
     if not can_trace():
         pytest.skip("needs strace, allowed to trace")
     full = synced_steps(tmp_path, "FULL")
-    assert full == {"begin": True, "queued": True, "connected": True, "ended": True}
+    assert full == {"folder": True, "begin": True, "queued": True, "connected": True, "ended": True}
     # the same steps with SQLite's cheaper setting: a power cut could take the last ones back
     normal = synced_steps(tmp_path, "NORMAL")
-    assert not any(normal.values()), normal
+    assert not any(normal[step] for step in ("begin", "queued", "connected", "ended")), normal
