@@ -3,10 +3,10 @@
 A call decodes and encodes hundreds of pictures a second on several threads (aiortc encodes in
 the event loop's executor, decodes on a thread of its own). glibc's allocator gives each thread
 an arena of its own (up to eight per core) and keeps what is freed there for later; pictures
-freed on one thread and allocated on another leave the arenas fragmented, so the process kept
-growing over its first calls: +260 MiB of resident memory after 200 calls at 1280x720, with
-only ~5 MiB of it in use (``bench/soak.py``, see docs/performance.md). Two arenas, and the free
-pages handed back after each call, keep it where it started.
+freed on one thread and allocated on another leave the arenas fragmented, so the process grew
+by ~210 MiB of resident memory over 200 calls at 1280x720, most of it free memory the allocator
+kept (``bench/soak.py``, see docs/performance.md). Two arenas, and the free pages handed back
+after each call, keep it within a few MiB of where it started.
 """
 
 from __future__ import annotations
