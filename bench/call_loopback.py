@@ -53,6 +53,7 @@ import numpy as np  # noqa: E402
 import yaml  # noqa: E402
 from aiortc import RTCConfiguration, RTCPeerConnection  # noqa: E402
 
+import _report  # noqa: E402  (what the benchmarks share)
 import kiosk.call.simulator as simulator_module  # noqa: E402
 from kiosk.call.engine import CallEngine  # noqa: E402
 from kiosk.call.media import (  # noqa: E402
@@ -1378,18 +1379,7 @@ def render(results: dict) -> str:
 
 def write_section(path: Path, section: str) -> None:
     """Replace this benchmark's section of ``path`` (create the file if needed)."""
-    if path.exists():
-        text = path.read_text(encoding="utf-8")
-    else:
-        text = ("# Performance\n\nFigures measured on real hardware by the scripts in `bench/`. "
-                "Each script rewrites only its own section.\n\n")
-    start, end = text.find(SECTION_BEGIN), text.find(SECTION_END)
-    if start != -1 and end != -1 and end > start:
-        text = text[:start] + section + text[end + len(SECTION_END):].lstrip("\n")
-    else:
-        text = text.rstrip("\n") + "\n\n" + section
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
+    _report.write_section(path, SECTION_BEGIN, SECTION_END, section)
 
 
 # --- main -------------------------------------------------------------------------------------------

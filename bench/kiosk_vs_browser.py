@@ -80,6 +80,7 @@ import numpy as np  # noqa: E402
 import yaml  # noqa: E402
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack  # noqa: E402
 
+import _report  # noqa: E402  (what the benchmarks share)
 import call_loopback as cl  # noqa: E402  (helpers shared with the loopback bench)
 from kiosk.call.media import STAMP_BITS  # noqa: E402
 from kiosk.demo import DEMO_INTERPRETER  # noqa: E402
@@ -2976,27 +2977,8 @@ def observations(results: dict) -> list[str]:
 
 def write_section(path: Path, section: str) -> None:
     """Replace this bench's section of ``path`` (append it if missing); everything else stays
-    byte for byte. Written to a temporary file and renamed over the original."""
-    text = path.read_text(encoding="utf-8") if path.exists() else "# Performance\n"
-    start, end = text.find(SECTION_START), text.find(SECTION_END)
-    if start != -1 and end != -1 and end > start:
-        new = text[:start] + section.rstrip("\n") + text[end + len(SECTION_END):]
-    else:
-        new = text.rstrip("\n") + "\n\n" + section
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=str(path.parent))
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(new)
-        if path.exists():
-            os.chmod(tmp, path.stat().st_mode & 0o777)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+    byte for byte."""
+    _report.write_section(path, SECTION_START, SECTION_END, section)
 
 
 # ==============================================================================================

@@ -61,6 +61,7 @@ from zoneinfo import ZoneInfo
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+import _report  # noqa: E402  (what the benchmarks share)
 from kiosk.sessions import reports, summaries  # noqa: E402
 from kiosk.sessions.reports import build_report, period_for_dates, to_csv, to_markdown, to_xlsx  # noqa: E402
 from kiosk.sessions.store import SessionStore  # noqa: E402
@@ -502,26 +503,7 @@ def render(a, facts: dict, built_s: Optional[float], size_mib: float, periods: d
 
 def write_section(section: str, path: Path = DOC) -> None:
     """Replace the section between the markers (or append it), leaving every other byte."""
-    data = path.read_bytes() if path.exists() else b"# Performance\n"
-    start, end = data.find(START.encode()), data.find(END.encode())
-    new = section.encode("utf-8")
-    if start != -1 and end > start:
-        stop = end + len(END)
-        if data[stop:stop + 1] == b"\n":
-            stop += 1
-        data = data[:start] + new + data[stop:]
-    else:
-        data = data.rstrip(b"\n") + b"\n\n" + new
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    _report.write_section(path, START, END, section)
 
 
 def shown_args(args: list[str]) -> list[str]:

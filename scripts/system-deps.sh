@@ -19,6 +19,8 @@ PACKAGES=(
   postgresql libpq5
   # network-fault tests: namespaces and a veth pair made with `ip` (run as root)
   iproute2
+  # the crash tests watch the session log's commits reach the disk
+  strace
 )
 
 if ! command -v dpkg-query >/dev/null 2>&1; then

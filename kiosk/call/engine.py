@@ -31,6 +31,7 @@ from kiosk.tasks import Tasks
 from kiosk.call.audio import AudioUnavailable, MicrophoneTrack, SpeakerSink, find_device
 from kiosk.call.camera import CameraNotFound, make_camera, resolve_source
 from kiosk.call.devicecheck import DeviceCheck, DeviceCheckReport
+from kiosk.call.memory import limit_arenas, release_free_memory
 from kiosk.call.media import CaptureSource, CaptureTrack, ToneTrack, consume_in_background
 from kiosk.call.quality import QualityMonitor, QualitySample, ResolutionPolicy, summary_json
 from kiosk.call.peer import add_remote_candidate, make_peer
@@ -167,6 +168,7 @@ class CallEngine:
         self.config = config
         self.store = store
         self._clock = clock
+        limit_arenas()  # before the calls' threads: see kiosk/call/memory.py
         self.machine = CallMachine(clock=clock)
         video = config.video
         # what the screens say about the camera, microphone and speaker (all fine until told)
@@ -663,6 +665,7 @@ class CallEngine:
                     sender.track.stop()
             await pc.close()
         await self.camera.stop()
+        release_free_memory()  # the call's picture buffers, kept by the allocator otherwise
 
     # --- real-time text (T.140, RFC 8865) ---------------------------------------------------
 

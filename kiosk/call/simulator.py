@@ -18,6 +18,7 @@ from typing import Iterable, Optional
 
 from aiortc import RTCPeerConnection, RTCSessionDescription
 
+from kiosk.call.memory import release_free_memory
 from kiosk.call.media import SyntheticCamera, ToneTrack, consume_in_background
 from kiosk.call.peer import add_remote_candidate, make_peer
 from kiosk.call.signaling import SignalingClient
@@ -27,6 +28,7 @@ from kiosk.protocol import (
 )
 
 log = logging.getLogger("kiosk.call.simulator")
+KEEP_CALLS = 100  # the newest calls kept in ``stats.calls``: the demo runs for days
 
 
 @dataclass
@@ -150,6 +152,7 @@ class SimulatedInterpreter:
                              rung_after_s=ring.waited_s)
         self._call = call
         self.stats.calls.append(call)
+        del self.stats.calls[:-KEEP_CALLS]
         if not await self.signaling.send(Accept(session_id=ring.session_id)):
             self._call = None
 
@@ -242,6 +245,7 @@ class SimulatedInterpreter:
         if pc is not None:
             await self._close_pc(pc)
         await self.camera.stop()
+        release_free_memory()  # as the kiosk does: it shares the demo's process
         # back in the pool for the next call
         if self.signaling.connected:
             await self.signaling.send(Presence(state="available"))
