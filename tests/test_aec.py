@@ -306,6 +306,30 @@ async def test_all_processing_off_passes_the_microphone_unchanged(demo_config, l
         engine.store.close()
 
 
+@pytest.mark.asyncio
+async def test_device_check_shows_the_processing_and_the_level_before_and_after(demo_config, lockstep_sd):
+    engine = engine_for(demo_config)
+    reports = []
+    try:
+        await engine.start_device_check(reports.append)
+        while not lockstep_sd.inputs or not lockstep_sd.inputs[-1].started:
+            await asyncio.sleep(0.001)
+        hum = 0.3 * np.sin(2 * np.pi * 50 * np.arange(RATE) / RATE)  # loud, below the voice
+        for i in range(RATE // BLOCK):
+            lockstep_sd.pull()
+            lockstep_sd.push(hum[i * BLOCK:(i + 1) * BLOCK])
+            await asyncio.sleep(0.004)
+        await asyncio.sleep(0.25)  # a tick or two of the check
+        report = reports[-1]
+    finally:
+        await engine.stop_device_check()
+        engine._speaker.close()
+        engine.store.close()
+    assert report.processing == aec.FEATURES and report.processing_problem == ""
+    assert report.mic_raw_dbfs > -15  # the hum reached the microphone
+    assert report.mic_dbfs < report.mic_raw_dbfs - 20  # and the high-pass filter took it out
+
+
 # --- the processor on its own ---------------------------------------------------------------
 
 

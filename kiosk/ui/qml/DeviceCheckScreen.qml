@@ -15,6 +15,18 @@ Rectangle {
         if (!row || row.result === "pending") return qsTr("检查中…")
         return row.result === "pass" ? qsTr("✓ 正常") : qsTr("✗ 有问题")
     }
+    // what runs on the microphone (echo cancellation etc.), and its level before processing
+    function processingText() {
+        if (screen.check.micRawDbfs === undefined) return ""
+        var names = { "echo_cancellation": qsTr("echo cancellation"),
+                      "noise_suppression": qsTr("noise suppression"),
+                      "high_pass_filter": qsTr("high-pass filter") }
+        var on = (screen.check.processing || []).map(function (n) { return names[n] || n })
+        var what = screen.check.processingProblem ? qsTr("Audio processing unavailable (see the log)")
+                 : on.length ? qsTr("On: %1").arg(on.join(", ")) : qsTr("Audio processing off")
+        return qsTr("Before processing %1 dB, sent %2 dB").arg(Math.round(screen.check.micRawDbfs))
+                   .arg(Math.round(screen.check.micDbfs)) + "\n" + what
+    }
     function resultColor(row) {
         if (!row || row.result === "pending") return Theme.panel
         return row.result === "pass" ? "#1B6E3A" : Theme.danger
@@ -85,6 +97,13 @@ Rectangle {
                     width: parent.width * 0.9; height: 40 * screen.u
                     radius: 6; color: "#0B1624"; border.color: Theme.textSoft; border.width: 2
                     Rectangle {
+                        objectName: "micRawMeter"  // before processing: what processing took away shows
+                        anchors { left: parent.left; top: parent.top; bottom: parent.bottom; margins: 4 }
+                        width: Math.max(0, Math.min(1, ((screen.check.micRawDbfs || -100) + 60) / 60)) * (parent.width - 8)
+                        radius: 4
+                        color: Theme.textSoft; opacity: 0.45
+                    }
+                    Rectangle {
                         anchors { left: parent.left; top: parent.top; bottom: parent.bottom; margins: 4 }
                         // -60 dBFS … 0 dBFS across the meter
                         width: Math.max(0, Math.min(1, ((screen.check.micDbfs || -100) + 60) / 60)) * (parent.width - 8)
@@ -98,6 +117,18 @@ Rectangle {
                         font.pixelSize: Theme.smallSize * screen.u
                         style: Text.Outline; styleColor: "#0B1624"
                     }
+                }
+                Text {
+                    objectName: "micProcessing"
+                    anchors { bottom: parent.verticalCenter; bottomMargin: 26 * screen.u
+                              horizontalCenter: parent.horizontalCenter }
+                    width: parent.width
+                    horizontalAlignment: Text.AlignHCenter
+                    wrapMode: Text.WordWrap
+                    maximumLineCount: 3; elide: Text.ElideRight
+                    text: screen.processingText()
+                    color: Theme.textSoft
+                    font.pixelSize: Theme.smallSize * screen.u * 0.7
                 }
             }
         }
