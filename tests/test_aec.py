@@ -217,13 +217,15 @@ def voices():
 @pytest.mark.asyncio
 async def test_echo_of_the_interpreter_is_cancelled_by_30_db(demo_config, lockstep_sd, voices):
     engine = engine_for(demo_config)
+    processor = engine._voice  # set up at start-up, before any call
+    assert processor is not None
     try:
         r = await run_counter(engine, lockstep_sd, voices["far"], np.zeros_like(voices["far"]),
                               voices["noise"])
     finally:
         engine._speaker.close()
         engine.store.close()
-    track, processor = r["track"], engine._voice
+    track = r["track"]
     assert track.processor is processor and processor.features == aec.FEATURES
     assert r["speaker"].far_end is processor.far_end
     # the speaker played the interpreter, and the microphone heard it loudly
@@ -398,8 +400,9 @@ def test_missing_library_is_a_clear_error_and_the_call_goes_on(demo_config, lock
         aec.load_rtc(no_livekit)
     load_rtc = aec.load_rtc
     monkeypatch.setattr(aec, "load_rtc", lambda: load_rtc(no_livekit))
-    engine = engine_for(demo_config)
+    engine = engine_for(demo_config)  # start-up sets the processing up: it fails there
     try:
+        assert "pip install livekit" in engine.voice_problem
         track = engine._make_microphone()
         assert isinstance(track, MicrophoneTrack) and track.processor is None
         assert "pip install livekit" in engine.voice_problem

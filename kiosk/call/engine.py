@@ -565,6 +565,8 @@ class CallEngine:
                 self._speaker = SpeakerSink(audio.output)
             except AudioUnavailable as exc:
                 self._device("speaker", False, str(exc))
+        if audio.input != "synthetic":
+            self._voice_processor()  # loads WebRTC's audio processing now, not at the first call
 
     def _make_microphone(self) -> MediaStreamTrack:
         if self.config.audio.input == "synthetic":
