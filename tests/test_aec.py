@@ -360,6 +360,23 @@ def test_far_end_downmixes_and_keeps_only_the_newest():
     assert far.take().size == 0 and far.blocks_played == 5
 
 
+def test_far_end_puts_the_silence_of_an_underrun_back():
+    far = FarEnd(channels=1)
+    block = np.ones(BLOCK, np.int16).tobytes()
+    far.played(block, 10.0)
+    far.played(block, 10.02)  # on time
+    far.played(block, 10.04 + 0.03)  # the device ran dry for 30 ms before this one
+    far.played(block, 10.09 + 0.001)  # 1 ms of jitter: no gap
+    far.played(block, 10.11 + 2.0)  # a jump of seconds: a restart, not bridged
+    got = far.take()
+    assert got.size == 5 * BLOCK + int(0.03 * RATE)
+    assert (got[2 * BLOCK:2 * BLOCK + int(0.03 * RATE)] == 0).all() and got[2 * BLOCK - 1] == 1
+    assert far.gaps == 1 and far.gap_s == pytest.approx(0.03)
+    far.played(block, None)  # no time from the device: blocks as they come
+    far.played(block, None)
+    assert far.take().size == 2 * BLOCK
+
+
 def test_far_end_is_fed_in_whole_10ms_frames():
     processor = VoiceProcessor(far_end=FarEnd(channels=1))
     processor.far_end.played(np.zeros(700, np.int16).tobytes())

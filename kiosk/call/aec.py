@@ -9,18 +9,21 @@ speaker actually played as the far-end reference.
 
 Which binding (checked 2026-11 on PyPI, the package lists and this machine):
 
-- ``livekit`` (``livekit.rtc.AudioProcessingModule``), chosen. Kept by LiveKit Inc. with monthly
-  releases, Apache-2.0, binary wheels for Linux (x86_64, aarch64), macOS (x86_64, arm64) and
-  Windows (x86_64) for every CPython ≥ 3.9 (one abi3 native library, no compiler needed on a
-  kiosk). Its APM is a current libwebrtc build (AEC3). API fit: 10 ms int16 frames at 48 kHz, the
+- ``livekit`` (``livekit.rtc.AudioProcessingModule``), chosen. Kept by LiveKit Inc. (1.2.1 in
+  2026-11, frequent releases, among PyPI's most downloaded packages), Apache-2.0, ``py3-none``
+  wheels for Linux glibc ≥ 2.28 (x86_64, aarch64), macOS (x86_64, arm64) and Windows (x86_64),
+  Python ≥ 3.9: a ctypes-loaded native library, so no compiler on a kiosk and no rebuild per
+  Python version. Its APM is a current libwebrtc build (AEC3). API fit: 10 ms int16 frames at 48 kHz, the
   kiosk's own format, processed in place; ``set_stream_delay_ms`` for the delay hint. Cost: a
   28 MB native library (the LiveKit client core) and ``protobuf`` as dependencies, and each call
   crosses its FFI (measured: ~1 % of one core for 48 kHz mono with all three parts on; see
   ``bench/aec_cpu.py``).
 - ``pywebrtc-audio`` 0.2.0 (strands-labs, Apache-2.0, wheels for the same platforms): the same
   AEC3 with a neater numpy API and the GIL released, but a "beta" first-year project; on the same
-  synthetic echo paths here it cancelled a little less (47–50 dB against 54–58 dB) at three times
-  the CPU (~3 % of a core). A good fallback if livekit ever stops publishing wheels.
+  synthetic echo paths and speech-like voices (110–165 Hz) here it cancelled a little less
+  (47–50 dB against 43–58 dB after 5 s) at three times the CPU (~3 % of a core). A good fallback
+  if livekit ever stops publishing wheels. Both leak short bursts of echo on a synthetic 200 Hz
+  voice made of clean harmonics (20–30 dB over 15 s): that is AEC3, not the binding.
 - ``webrtc-audio-processing`` (last release 2019, the pre-AEC3 canceller, sdist only, needs
   swig), ``aec-audio-processing`` (Windows wheels only; elsewhere a meson/swig build) and
   ``webrtc-apm`` (one cp311 Windows wheel, no source): not usable on a Linux kiosk.
@@ -29,8 +32,9 @@ Which binding (checked 2026-11 on PyPI, the package lists and this machine):
   single-author bindings.
 
 How the reference lines up: ``SpeakerSink`` hands every block its PortAudio callback plays
-(silence included) to a ``FarEnd``; the microphone track, as each block arrives from PortAudio,
-first feeds everything played since the last block to the APM as the reverse stream, then
+(silence included) to a ``FarEnd``, with the time PortAudio says it reaches the loudspeaker (so
+the silence of an underrun can be put back into the reference); the microphone track, as each
+block arrives from PortAudio, first feeds everything played since the last block to the APM as the reverse stream, then
 processes the microphone block. Taking the reference where it is played, not where it is queued,
 keeps the far-end and the echo a fixed distance apart whatever the speaker's buffer does (drops
 of the oldest audio, trims of a standing queue, underruns and prefill insert or remove time that
@@ -61,6 +65,8 @@ log = logging.getLogger("kiosk.call.aec")
 FRAME_SAMPLES = AUDIO_RATE // 100  # the APM takes 10 ms frames: 480 samples at 48 kHz
 FRAME_BYTES = FRAME_SAMPLES * 2
 FAR_END_BLOCKS = 25  # played blocks kept for the microphone path (~0.5 s of 20 ms blocks)
+GAP_TOLERANCE_S = 0.005  # DAC-time jitter between blocks that is not an underrun
+MAX_GAP_S = 0.5  # longer jumps (a stream restart, a clock step) are not bridged
 
 FEATURES = ("echo_cancellation", "noise_suppression", "high_pass_filter")
 
@@ -84,27 +90,46 @@ class FarEnd:
     """What the speaker played, from PortAudio's output thread to the microphone path.
 
     ``played`` is called in the output callback with the interleaved int16 block it just handed
-    to the device (``channels`` per frame); ``take`` returns everything played since the last
-    call as mono int16. At most ``max_blocks`` blocks wait (the oldest go first), so a
-    microphone that is not running costs nothing but a copy per block.
+    to the device (``channels`` per frame) and PortAudio's ``outputBufferDacTime`` for it (None
+    if unknown); ``take`` returns everything played since the last call as mono int16. At most
+    ``max_blocks`` blocks wait (the oldest go first), so a microphone that is not running costs
+    nothing but a copy per block.
+
+    When the device ran dry between two blocks (an underrun: the DAC times jump by more than
+    the first block lasts), the loudspeaker played silence that no callback produced; ``take``
+    puts that much silence (at most ``MAX_GAP_S``) between them, so the reference keeps the
+    loudspeaker's timeline and the echo stays where the canceller learnt to expect it.
     """
 
     def __init__(self, channels: int = 1, max_blocks: int = FAR_END_BLOCKS) -> None:
         self.channels = channels
-        self._blocks: collections.deque[bytes] = collections.deque(maxlen=max_blocks)
+        self._blocks: collections.deque[tuple[bytes, Optional[float]]] = collections.deque(
+            maxlen=max_blocks)
         self.blocks_played = 0
+        self.gaps = 0  # underruns bridged with silence
+        self.gap_s = 0.0
+        self._next_dac: Optional[float] = None  # when the block after the last one taken is due
 
-    def played(self, data: bytes) -> None:  # PortAudio thread: keep it tiny
-        self._blocks.append(data)
+    def played(self, data: bytes, dac_time: Optional[float] = None) -> None:  # PortAudio thread
+        self._blocks.append((data, dac_time))
         self.blocks_played += 1
 
     def take(self) -> np.ndarray:
         parts = []
+        frame_bytes = 2 * self.channels
         while True:
             try:
-                parts.append(self._blocks.popleft())
+                data, dac = self._blocks.popleft()
             except IndexError:
                 break
+            if dac and self._next_dac is not None:
+                gap = dac - self._next_dac
+                if GAP_TOLERANCE_S < gap <= MAX_GAP_S:
+                    parts.append(bytes(int(round(gap * AUDIO_RATE)) * frame_bytes))
+                    self.gaps += 1
+                    self.gap_s += gap
+            self._next_dac = dac + len(data) / frame_bytes / AUDIO_RATE if dac else None
+            parts.append(data)
         if not parts:
             return np.zeros(0, dtype=np.int16)
         pcm = np.frombuffer(b"".join(parts), dtype=np.int16)
@@ -115,6 +140,7 @@ class FarEnd:
 
     def clear(self) -> None:
         self._blocks.clear()
+        self._next_dac = None
 
 
 class VoiceProcessor:

@@ -445,9 +445,12 @@ class MicrophoneTrack(MediaStreamTrack):
                         self._silence_start = now - self._silence_sent * BLOCK_S
                     return bytes(AUDIO_SAMPLES * SAMPLE_BYTES)
             self._arrived.clear()
-            try:
-                await asyncio.wait_for(self._arrived.wait(), timeout=max(0.0, due - now))
-            except asyncio.TimeoutError:
+            try:  # not asyncio.wait_for: on Python 3.11 it can swallow a cancellation that
+                # arrives as the event fires (CPython bpo-42130, fixed in 3.12), and a cancelled reader then
+                # goes on reading forever
+                async with asyncio.timeout(max(0.0, due - now)):
+                    await self._arrived.wait()
+            except TimeoutError:
                 pass
 
     def stop(self) -> None:
@@ -482,9 +485,9 @@ class SpeakerSink:
     trimmed so that low point becomes ``standing_keep_ms`` (counted in ``trims``). Pass
     ``standing_limit_ms=None`` to turn that off.
 
-    ``far_end`` (e.g. ``kiosk.call.aec.FarEnd``, settable at any time): its ``played(block)`` gets
-    a copy of every block the callback hands to the device, silence included: the echo
-    canceller's reference.
+    ``far_end`` (e.g. ``kiosk.call.aec.FarEnd``, settable at any time): its ``played(block,
+    dac_time)`` gets a copy of every block the callback hands to the device, silence included,
+    with PortAudio's time for its first sample at the loudspeaker: the echo canceller's reference.
     """
 
     def __init__(self, device: Union[str, int, None] = None, *, sd: Any = None,
@@ -537,7 +540,7 @@ class SpeakerSink:
         self._play(outdata, status)
         far_end = self.far_end
         if far_end is not None:
-            far_end.played(bytes(outdata))
+            far_end.played(bytes(outdata), getattr(time_info, "outputBufferDacTime", None))
 
     def _play(self, outdata, status) -> None:
         n = len(outdata)
