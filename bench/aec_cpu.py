@@ -178,6 +178,9 @@ def section(results: dict, opus: list, seconds: float, runs: int, argv: list[str
               f"configuration uses {everything:.1f} ms, {everything / 10:.2f} % of one core of this "
               f"machine, {statistics.median(opus_ms) and everything / statistics.median(opus_ms):.1f}× "
               "what encoding the same audio to Opus costs.",
+          f"- On a kiosk CPU 4-10x slower than this server core (the planning figure in the "
+          f"architecture notes) that would be about {everything * 4 / 10:.0f}-{everything * 10 / 10:.0f} % "
+          "of one core.",
           "- *per 10 ms frame*: CPU per microphone frame, with its share of the speaker's reference "
           "frames (echo cancellation on); the processing runs on the call engine's asyncio loop as "
           "each 20 ms block arrives, so this is also how long it holds that loop.",
