@@ -94,3 +94,33 @@ def echo_path(rate: int = 48000, delay_ms: float = 6.0, gain_db: float = -6.0,
 def dbfs(x: np.ndarray) -> float:
     """RMS level of float samples (full scale 1.0) in dB."""
     return 10 * np.log10(float(np.mean(np.square(x))) + 1e-20)
+
+
+def best_lag(sent: np.ndarray, clean: np.ndarray, max_lag: int) -> int:
+    """The delay (samples, 0 … max_lag) at which ``clean`` fits ``sent`` best (cross-correlation)."""
+    size = 1 << int(np.ceil(np.log2(len(sent) + len(clean))))
+    xc = np.fft.irfft(np.fft.rfft(sent, size) * np.conj(np.fft.rfft(clean, size)), size)
+    return int(np.argmax(xc[:max_lag + 1]))
+
+
+def speech_gain_db(sent: np.ndarray, clean: np.ndarray, mask: np.ndarray, lag: int,
+                   frame: int = 960) -> float:
+    """How much of ``clean`` (a talker's voice as it reached the microphone) is in ``sent``
+    (what went out, ``lag`` samples later), in dB: frame by frame (20 ms) the least-squares gain
+    of ``clean`` in ``sent``, its square weighted by the frame's energy, over the frames that
+    ``mask`` marks for at least half their length. Echo and noise left in ``sent`` do not
+    count (they are not ``clean``); a processor that changes its gain from frame to frame is
+    measured by the energy it lets through, not by an average of its gain."""
+    n = min(len(clean), len(sent) - lag, len(mask))
+    num = den = 0.0
+    for start in range(0, n - frame + 1, frame):
+        if mask[start:start + frame].sum() < frame // 2:
+            continue
+        c = clean[start:start + frame]
+        energy = float(np.dot(c, c))
+        if energy <= 0:
+            continue
+        g = float(np.dot(sent[lag + start:lag + start + frame], c)) / energy
+        num += g * g * energy
+        den += energy
+    return 10 * np.log10(num / den) if num > 0 else -200.0
