@@ -129,6 +129,16 @@ class VideoConfig:
 class AudioConfig:
     input: str = "synthetic"
     output: str = "synthetic"
+    # WebRTC's audio processing on the microphone (kiosk/call/aec.py): on for an open speaker
+    # and microphone; off for a headset or a speakerphone that cancels echo itself
+    echo_cancellation: bool = True
+    noise_suppression: bool = True
+    high_pass_filter: bool = True
+
+    @property
+    def processing(self) -> bool:
+        """Whether any processing runs on the microphone's audio."""
+        return self.echo_cancellation or self.noise_suppression or self.high_pass_filter
 
 
 Span = tuple[int, int]  # minutes from midnight, end exclusive (24:00 = 1440)

@@ -206,6 +206,30 @@
         <translation>✗ Problem</translation>
     </message>
     <message>
+        <source>回声消除</source>
+        <translation>echo cancellation</translation>
+    </message>
+    <message>
+        <source>降噪</source>
+        <translation>noise suppression</translation>
+    </message>
+    <message>
+        <source>高通滤波</source>
+        <translation>high-pass filter</translation>
+    </message>
+    <message>
+        <source>声音处理不可用（见日志）</source>
+        <translation>Audio processing unavailable (see the log)</translation>
+    </message>
+    <message>
+        <source>已开启：%1</source>
+        <translation>On: %1</translation>
+    </message>
+    <message>
+        <source>声音处理已关闭</source>
+        <translation>Audio processing off</translation>
+    </message>
+    <message>
         <source>设备检查</source>
         <translation>Device check</translation>
     </message>
@@ -232,6 +256,10 @@
     <message>
         <source>%1 dB</source>
         <translation>%1 dB</translation>
+    </message>
+    <message>
+        <source>发出 %1 dB，处理前 %2 dB</source>
+        <translation>Sent %1 dB, before processing %2 dB</translation>
     </message>
     <message>
         <source>扬声器</source>

@@ -206,6 +206,30 @@
         <translation>✗ 有问题</translation>
     </message>
     <message>
+        <source>回声消除</source>
+        <translation>回声消除</translation>
+    </message>
+    <message>
+        <source>降噪</source>
+        <translation>降噪</translation>
+    </message>
+    <message>
+        <source>高通滤波</source>
+        <translation>高通滤波</translation>
+    </message>
+    <message>
+        <source>声音处理不可用（见日志）</source>
+        <translation>声音处理不可用（见日志）</translation>
+    </message>
+    <message>
+        <source>已开启：%1</source>
+        <translation>已开启：%1</translation>
+    </message>
+    <message>
+        <source>声音处理已关闭</source>
+        <translation>声音处理已关闭</translation>
+    </message>
+    <message>
         <source>设备检查</source>
         <translation>设备检查</translation>
     </message>
@@ -232,6 +256,10 @@
     <message>
         <source>%1 dB</source>
         <translation>%1 dB</translation>
+    </message>
+    <message>
+        <source>发出 %1 dB，处理前 %2 dB</source>
+        <translation>发出 %1 dB，处理前 %2 dB</translation>
     </message>
     <message>
         <source>扬声器</source>

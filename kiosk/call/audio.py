@@ -224,6 +224,10 @@ class MicrophoneTrack(MediaStreamTrack):
     looked up at once (``AudioUnavailable`` if there is none); the stream opens at the first
     ``recv``. ``present`` is False while the device delivers nothing; ``on_status(present, text)``
     is called on the loop's thread at each change.
+
+    ``processor`` (e.g. ``kiosk.call.aec.VoiceProcessor``): ``process(block) -> block`` runs on
+    each block as it arrives from the device, before it is queued for the peer connection, and
+    ``restart(input_latency_s)`` each time a stream opens.
     """
 
     kind = "audio"
@@ -231,8 +235,10 @@ class MicrophoneTrack(MediaStreamTrack):
     def __init__(self, device: Union[str, int, None] = None, *, sd: Any = None,
                  on_status: Optional[StatusCallback] = None, max_blocks: int = 10,
                  gone_after_s: float = 1.0, start_grace_s: float = 3.0,
-                 reopen_every_s: float = 2.0, clock: Callable[[], float] = time.monotonic) -> None:
+                 reopen_every_s: float = 2.0, clock: Callable[[], float] = time.monotonic,
+                 processor: Any = None) -> None:
         super().__init__()
+        self.processor = processor
         self._sdmod = _sd(sd)
         self._wanted = device
         self.device = find_device(device, "input", self._sdmod)
@@ -292,6 +298,8 @@ class MicrophoneTrack(MediaStreamTrack):
             blocks = [bytes(self._pending[i:i + block_bytes]) for i in range(0, cut, block_bytes)]
             del self._pending[:cut]
         for block in blocks:
+            if self.processor is not None:
+                block = self.processor.process(block)
             if len(self._blocks) == self._blocks.maxlen:
                 self.drops += 1  # the deque drops the oldest
             self._blocks.append(block)
@@ -375,6 +383,7 @@ class MicrophoneTrack(MediaStreamTrack):
                 self.problem = f"the microphone cannot be opened (unplugged or in use?): {exc}"
                 wait = self._reopen_every_s
             else:  # opened: give it its start-up time before closing it again
+                self._restart_processor()
                 wait = max(self._reopen_every_s, self._start_grace_s)
 
     async def _start(self) -> None:
@@ -387,6 +396,19 @@ class MicrophoneTrack(MediaStreamTrack):
             await self._loop.run_in_executor(None, self._open_stream)
         except Exception as exc:
             self._gone(f"the microphone cannot be opened (unplugged or in use?): {exc}")
+        else:
+            self._restart_processor()
+
+    @property
+    def input_latency_s(self) -> float:
+        try:
+            return float(self._stream.latency)
+        except Exception:
+            return 0.0
+
+    def _restart_processor(self) -> None:
+        if self.processor is not None:
+            self.processor.restart(self.input_latency_s)
 
     async def recv(self) -> av.AudioFrame:
         if self.readyState != "live":
@@ -423,9 +445,12 @@ class MicrophoneTrack(MediaStreamTrack):
                         self._silence_start = now - self._silence_sent * BLOCK_S
                     return bytes(AUDIO_SAMPLES * SAMPLE_BYTES)
             self._arrived.clear()
-            try:
-                await asyncio.wait_for(self._arrived.wait(), timeout=max(0.0, due - now))
-            except asyncio.TimeoutError:
+            try:  # not asyncio.wait_for: on Python 3.11 it can swallow a cancellation that
+                # arrives as the event fires (CPython bpo-42130, fixed in 3.12), and a cancelled reader then
+                # goes on reading forever
+                async with asyncio.timeout(max(0.0, due - now)):
+                    await self._arrived.wait()
+            except TimeoutError:
                 pass
 
     def stop(self) -> None:
@@ -459,6 +484,10 @@ class SpeakerSink:
     windows of ``window_s``: if it never fell below ``standing_limit_ms``, the oldest audio is
     trimmed so that low point becomes ``standing_keep_ms`` (counted in ``trims``). Pass
     ``standing_limit_ms=None`` to turn that off.
+
+    ``far_end`` (e.g. ``kiosk.call.aec.FarEnd``, settable at any time): its ``played(block,
+    dac_time)`` gets a copy of every block the callback hands to the device, silence included,
+    with PortAudio's time for its first sample at the loudspeaker: the echo canceller's reference.
     """
 
     def __init__(self, device: Union[str, int, None] = None, *, sd: Any = None,
@@ -490,6 +519,7 @@ class SpeakerSink:
         self.xruns = 0  # PortAudio reported an output underflow
         self.frames_written = 0
         self.closed = False
+        self.far_end: Any = None
         self._stream: Any = None
         try:
             self._stream = self._sdmod.RawOutputStream(
@@ -507,6 +537,12 @@ class SpeakerSink:
     # --- PortAudio thread: keep it tiny ------------------------------------------------------
 
     def _callback(self, outdata, frames, time_info, status) -> None:
+        self._play(outdata, status)
+        far_end = self.far_end
+        if far_end is not None:
+            far_end.played(bytes(outdata), getattr(time_info, "outputBufferDacTime", None))
+
+    def _play(self, outdata, status) -> None:
         n = len(outdata)
         with self._lock:
             if status:

@@ -3,7 +3,8 @@ with a live reading and a pass/fail result.
 
 It runs on the call engine's loop, outside calls only (a call has the devices). The camera's
 frames go to the self-view like in a call; the microphone is read through the same track a call
-uses, its level measured 10 times a second; the speaker plays a test tone through the same sink
+uses (with the same echo cancellation, noise suppression and high-pass filter), its level
+measured 10 times a second before and after that processing; the speaker plays a test tone through the same sink
 a call uses (a technician confirms hearing it); the dispatch check is an HTTP round trip to its
 ``/healthz`` beside the state of the WebSocket.
 """
@@ -45,6 +46,9 @@ class DeviceCheckReport:
     microphone: Check = Check()
     mic_dbfs: float = SILENCE_DBFS
     mic_peak_dbfs: float = SILENCE_DBFS
+    mic_raw_dbfs: float = SILENCE_DBFS  # before processing (``mic_dbfs`` is what a call sends)
+    processing: tuple[str, ...] = ()  # what runs on the microphone, of kiosk.call.aec.FEATURES
+    processing_problem: str = ""  # why it does not run although the config asks for it (for the log)
     speaker: Check = Check()
     tone_playing: bool = False
     dispatch: Check = Check()
@@ -112,7 +116,7 @@ class DeviceCheck:
             await asyncio.sleep(0.1)
             n += 1
             changes: dict = {"mic_dbfs": round(self._level.level_dbfs, 1),
-                             "mic_peak_dbfs": round(self._level.peak_dbfs, 1)}
+                             "mic_peak_dbfs": round(self._level.peak_dbfs, 1), **self._processing()}
             devices = self._engine.devices
             if not devices["microphone"].ok:
                 changes["microphone"] = Check("fail", devices["microphone"].message)
@@ -132,6 +136,14 @@ class DeviceCheck:
                     changes["camera"] = Check("fail", f"only {fps:.0f} fps")
                 changes["camera_fps"] = round(fps, 1)
             self._publish(**changes)
+
+    def _processing(self) -> dict:
+        processor = getattr(self._mic, "processor", None)
+        if processor is None:
+            return {"mic_raw_dbfs": round(self._level.level_dbfs, 1), "processing": (),
+                    "processing_problem": getattr(self._engine, "voice_problem", None) or ""}
+        return {"mic_raw_dbfs": round(processor.level_in.level_dbfs, 1),
+                "processing": processor.features, "processing_problem": processor.failed}
 
     # --- speaker ----------------------------------------------------------------------------
 

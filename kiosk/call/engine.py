@@ -28,6 +28,7 @@ from aiortc.mediastreams import AudioStreamTrack, MediaStreamTrack
 
 import kiosk
 from kiosk.tasks import Tasks
+from kiosk.call.aec import ProcessingUnavailable, VoiceProcessor, processor_for
 from kiosk.call.audio import AudioUnavailable, MicrophoneTrack, SpeakerSink, find_device
 from kiosk.call.camera import CameraNotFound, make_camera, resolve_source
 from kiosk.call.devicecheck import DeviceCheck, DeviceCheckReport
@@ -179,6 +180,8 @@ class CallEngine:
                                             on_status=lambda ok, text: self._device("camera", ok, text))
         self._microphone = microphone or self._make_microphone
         self._speaker: Optional[SpeakerSink] = None
+        self._voice: Optional[VoiceProcessor] = None  # echo cancellation etc., made at first use
+        self.voice_problem: Optional[str] = None  # None: not set up yet; "": fine
         self.device_check: Optional[DeviceCheck] = None
         self._connect_wait_s = connect_wait_s
         self._connecting_timeout_s = connecting_timeout_s
@@ -765,16 +768,30 @@ class CallEngine:
                 self._speaker = SpeakerSink(audio.output)
             except AudioUnavailable as exc:
                 self._device("speaker", False, str(exc))
+        if audio.input != "synthetic":
+            self._voice_processor()  # loads WebRTC's audio processing now, not at the first call
 
     def _make_microphone(self) -> MediaStreamTrack:
         if self.config.audio.input == "synthetic":
             return ToneTrack(frequency=660.0, level=0.05)
         try:
-            return MicrophoneTrack(self.config.audio.input,
+            return MicrophoneTrack(self.config.audio.input, processor=self._voice_processor(),
                                    on_status=lambda ok, text: self._device("microphone", ok, text))
         except AudioUnavailable as exc:
             self._device("microphone", False, str(exc))
             return AudioStreamTrack()  # silence: the call goes on, in sign and text
+
+    def _voice_processor(self) -> Optional[VoiceProcessor]:
+        """One processor for the kiosk's life (the echo path it learnt stays learnt between
+        calls); None when the config turns it off or it cannot load (the call goes on)."""
+        if self.voice_problem is None:
+            try:
+                self._voice = processor_for(self.config.audio, self._speaker)
+                self.voice_problem = ""
+            except ProcessingUnavailable as exc:
+                log.error("microphone processing off: %s", exc)
+                self.voice_problem = str(exc)
+        return self._voice
 
     # --- state and record -----------------------------------------------------------------
 

@@ -364,6 +364,8 @@ class KioskViewModel(QObject):
                 for name in ("camera", "microphone", "speaker", "dispatch")}
         rows.update(cameraFps=r.camera_fps, micDbfs=r.mic_dbfs, micPeakDbfs=r.mic_peak_dbfs,
                     tonePlaying=r.tone_playing, dispatchMs=r.dispatch_ms if r.dispatch_ms is not None else -1)
+        rows.update(micRawDbfs=r.mic_raw_dbfs, processing=list(r.processing),
+                    processingProblem=r.processing_problem)
         return rows
 
     check = Property("QVariantMap", _get_check, notify=checkChanged)

@@ -17,6 +17,24 @@ Rectangle {
         if (!row || row.result === "pending") return qsTr("检查中…")
         return row.result === "pass" ? qsTr("✓ 正常") : qsTr("✗ 有问题")
     }
+    // what runs on the microphone (echo cancellation etc.), and its level before processing
+    function processingText() {
+        if (screen.check.micRawDbfs === undefined) return ""
+        var names = { "echo_cancellation": qsTr("回声消除"),
+                      "noise_suppression": qsTr("降噪"),
+                      "high_pass_filter": qsTr("高通滤波") }
+        var on = (screen.check.processing || []).map(function (n) { return names[n] || n })
+        var what = screen.check.processingProblem ? qsTr("声音处理不可用（见日志）")
+                 : on.length ? qsTr("已开启：%1").arg(on.join(", ")) : qsTr("声音处理已关闭")
+        return what
+    }
+    // the level sent, and before processing when something processes the microphone
+    function levelText() {
+        if (screen.check.micDbfs === undefined) return ""
+        if (screen.check.micRawDbfs === undefined) return qsTr("%1 dB").arg(Math.round(screen.check.micDbfs))
+        return qsTr("发出 %1 dB，处理前 %2 dB").arg(Math.round(screen.check.micDbfs))
+                   .arg(Math.round(screen.check.micRawDbfs))
+    }
     function resultColor(row) {
         if (!row || row.result === "pending") return Theme.panel
         return row.result === "pass" ? Theme.pass : Theme.danger
@@ -85,9 +103,16 @@ Rectangle {
                     id: meter
                     objectName: "micMeter"
                     anchors.centerIn: parent
-                    anchors.verticalCenterOffset: -meterText.height / 2
+                    anchors.verticalCenterOffset: -(meterText.height + micProcessing.height) / 2
                     width: parent.width * 0.9; height: 40 * screen.u
                     radius: 6; color: Theme.meter; border.color: Theme.textSoft; border.width: 2
+                    Rectangle {
+                        objectName: "micRawMeter"  // before processing: what processing took away shows
+                        anchors { left: parent.left; top: parent.top; bottom: parent.bottom; margins: 4 }
+                        width: Math.max(0, Math.min(1, ((screen.check.micRawDbfs || -100) + 60) / 60)) * (parent.width - 8)
+                        radius: 4
+                        color: Theme.textSoft; opacity: 0.45
+                    }
                     Rectangle {
                         anchors { left: parent.left; top: parent.top; bottom: parent.bottom; margins: 4 }
                         // -60 dBFS … 0 dBFS across the meter
@@ -100,9 +125,21 @@ Rectangle {
                 Text {
                     id: meterText
                     anchors { top: meter.bottom; topMargin: 6 * screen.u; horizontalCenter: meter.horizontalCenter }
-                    text: screen.check.micDbfs !== undefined ? qsTr("%1 dB").arg(Math.round(screen.check.micDbfs)) : ""
+                    text: screen.levelText()
                     color: Theme.text
                     font.pixelSize: Theme.smallSize * screen.u
+                }
+                Text {
+                    id: micProcessing
+                    objectName: "micProcessing"
+                    anchors { top: meterText.bottom; topMargin: 4 * screen.u
+                              horizontalCenter: parent.horizontalCenter }
+                    width: parent.width
+                    horizontalAlignment: Text.AlignHCenter
+                    wrapMode: Text.WordWrap
+                    text: screen.processingText()
+                    color: Theme.textSoft
+                    font.pixelSize: Theme.smallSize * screen.u * 0.85
                 }
             }
         }
