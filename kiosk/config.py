@@ -256,6 +256,10 @@ class ServerConfig:
         lambda v: v.startswith(("postgresql://", "postgres://")), "a URL starting with postgresql://"))
     # central records older than this are removed (at start-up and daily)
     retention_years: float = field(default=3.0, metadata=_range(0.1, 50))
+    # an answered call whose kiosk or console lost its link to dispatch is kept this long for
+    # it to come back (the media may still flow); once back, it has resume_wait_s to resume
+    resume_grace_s: float = field(default=90.0, metadata=_range(5, 600))
+    resume_wait_s: float = field(default=10.0, metadata=_range(1, 120))
 
 
 @dataclass(frozen=True)

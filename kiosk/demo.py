@@ -36,7 +36,8 @@ def dispatch_settings(config) -> DispatchSettings:
                             allowed_origins=server.allowed_origins, tls=config.tls_files,
                             service_hours=config.service_hours, ice_servers=config.ice_servers,
                             database_url=config.server.database_url,
-                            retention_years=server.retention_years)
+                            retention_years=server.retention_years,
+                            resume_grace_s=server.resume_grace_s, resume_wait_s=server.resume_wait_s)
 
 
 def provision_demo(accounts: Accounts, config) -> None:

@@ -264,10 +264,19 @@ def test_integers_are_accepted_for_numbers_and_become_floats():
     ("server:\n  port: 70000\n", "port", "server.port", "expected an integer from 1 to 65535"),
     ("simulator:\n  answer_delay_s: -1\n", "answer_delay_s", "simulator.answer_delay_s",
      "expected a number from 0 to 120, got -1"),
+    ("server:\n  resume_grace_s: 2\n", "resume_grace_s", "server.resume_grace_s",
+     "expected a number from 5 to 600, got 2"),
 ])
 def test_out_of_range_value_names_line_key_and_range(section, needle, key, expected):
     text = MINIMAL + section
     assert_error(refused(text), line_of(text, needle), key, expected)
+
+
+def test_resume_times_reach_dispatchs_settings():
+    from kiosk.demo import dispatch_settings
+    cfg = parse_config(MINIMAL + "server:\n  resume_grace_s: 45\n  resume_wait_s: 5\n")
+    settings = dispatch_settings(cfg)
+    assert (settings.resume_grace_s, settings.resume_wait_s) == (45.0, 5.0)
 
 
 def test_range_limits_themselves_are_accepted():
