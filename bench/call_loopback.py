@@ -32,7 +32,6 @@ import logging
 import os
 import platform
 import shlex
-import socket
 import statistics
 import subprocess
 import sys
@@ -41,7 +40,6 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any, Callable, Optional
 
@@ -54,6 +52,7 @@ import yaml  # noqa: E402
 from aiortc import RTCConfiguration, RTCPeerConnection  # noqa: E402
 
 import _report  # noqa: E402  (what the benchmarks share)
+from _report import free_port, pkg_version  # noqa: E402
 import kiosk.call.simulator as simulator_module  # noqa: E402
 from kiosk.call.engine import CallEngine  # noqa: E402
 from kiosk.call.media import (  # noqa: E402
@@ -99,17 +98,8 @@ CHROMIUM_ARGS = [
 # --- small helpers ----------------------------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
-def pkg_version(name: str) -> str:
-    try:
-        return version(name)
-    except PackageNotFoundError:
-        return "not installed"
 
 
 def machine_facts() -> dict:

@@ -49,7 +49,6 @@ import random
 import resource
 import shlex
 import shutil
-import socket
 import sqlite3
 import sys
 import tempfile
@@ -58,7 +57,6 @@ import uuid
 from collections import Counter, deque
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any, Optional
 
@@ -67,6 +65,8 @@ if str(ROOT) not in sys.path:  # run as a plain script from a checkout
     sys.path.insert(0, str(ROOT))
 
 import aiohttp  # noqa: E402
+
+from _report import cpu_model, free_port, mem_total_gib, pkg_version  # noqa: E402  (shared)
 
 from kiosk import protocol  # noqa: E402
 from kiosk.dispatch.accounts import Accounts, ScryptParams  # noqa: E402
@@ -146,10 +146,6 @@ def self_cpu_s() -> float:
     return t.user + t.system
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def filesystem_of(path: Path) -> str:
@@ -165,33 +161,10 @@ def filesystem_of(path: Path) -> str:
     return fs
 
 
-def cpu_model() -> str:
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown CPU"
 
 
-def mem_total_gib() -> Optional[float]:
-    try:
-        with open("/proc/meminfo") as f:
-            for line in f:
-                if line.startswith("MemTotal:"):
-                    return int(line.split()[1]) / 1024 / 1024
-    except OSError:
-        pass
-    return None
 
 
-def pkg_version(name: str) -> str:
-    try:
-        return version(name)
-    except PackageNotFoundError:
-        return "not installed"
 
 
 def raise_nofile() -> tuple[int, int, int]:

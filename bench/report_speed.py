@@ -62,6 +62,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import _report  # noqa: E402  (what the benchmarks share)
+from _report import cpu_model  # noqa: E402
 from kiosk.sessions import reports, summaries  # noqa: E402
 from kiosk.sessions.reports import build_report, period_for_dates, to_csv, to_markdown, to_xlsx  # noqa: E402
 from kiosk.sessions.store import SessionStore  # noqa: E402
@@ -359,15 +360,6 @@ def postgresql_facts(db) -> str:
 # --- the document ----------------------------------------------------------------------------
 
 
-def cpu_model() -> str:
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown CPU"
 
 
 def mem_gib() -> str:
