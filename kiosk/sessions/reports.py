@@ -371,6 +371,18 @@ def _rank(n: int, p: tuple[int, int]) -> int:
     return max(1, -(-n * num // den))
 
 
+
+def _period_of(start: float, end: float, tz: str, dialect: str):
+    """The period's UTC-offset segments, its first and last local day numbers, its SQL and
+    its ``Period``."""
+    segs = _segments(ZoneInfo(tz), start, end)
+    first_no = _local_day_number(segs, start)
+    last_no = _local_day_number(segs, math.nextafter(end, -math.inf))
+    sql = _Sql(dialect, segs, (first_no - 1) * _DAY_S)
+    period = Period(start, end, tz, _EPOCH_DAY + timedelta(days=first_no),
+                    _EPOCH_DAY + timedelta(days=last_no))
+    return segs, first_no, last_no, sql, period
+
 def build_report(db, start: float, end: float, *, tz: str = "Asia/Shanghai",
                  dialect: str = "sqlite", clock: Callable[[], float] = time.time) -> Report:
     """The report of the finished sessions tapped in ``[start, end)`` (epoch seconds), with
@@ -379,13 +391,7 @@ def build_report(db, start: float, end: float, *, tz: str = "Asia/Shanghai",
     one read transaction of its own unless the caller has one open."""
     if not end > start:
         raise ValueError(f"the period must end after it starts (start {start}, end {end})")
-    zone = ZoneInfo(tz)
-    segs = _segments(zone, start, end)
-    first_no = _local_day_number(segs, start)
-    last_no = _local_day_number(segs, math.nextafter(end, -math.inf))
-    sql = _Sql(dialect, segs, (first_no - 1) * _DAY_S)
-    period = Period(start, end, tz, _EPOCH_DAY + timedelta(days=first_no),
-                    _EPOCH_DAY + timedelta(days=last_no))
+    segs, first_no, last_no, sql, period = _period_of(start, end, tz, dialect)
     ndays = last_no - first_no + 1
     with _snapshot(db, dialect):
         if _summarized(db, dialect, tz, segs, period):
@@ -539,13 +545,7 @@ def wait_counts(db, start: float, end: float, edges: Sequence[float], *, tz: str
     edges = [float(e) for e in edges]
     if list(edges) != sorted(set(edges)):
         raise ValueError(f"the edges must ascend: {edges}")
-    zone = ZoneInfo(tz)
-    segs = _segments(zone, start, end)
-    first_no = _local_day_number(segs, start)
-    last_no = _local_day_number(segs, math.nextafter(end, -math.inf))
-    sql = _Sql(dialect, segs, (first_no - 1) * _DAY_S)
-    period = Period(start, end, tz, _EPOCH_DAY + timedelta(days=first_no),
-                    _EPOCH_DAY + timedelta(days=last_no))
+    segs, first_no, last_no, sql, period = _period_of(start, end, tz, dialect)
     with _snapshot(db, dialect):
         if set(edges) <= set(summaries.THRESHOLDS) and _summarized(db, dialect, tz, segs, period):
             ladder = [f"SUM(le_{summaries.THRESHOLDS.index(e)})" for e in edges]
