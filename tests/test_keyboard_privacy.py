@@ -143,3 +143,31 @@ def test_control_without_the_private_folder_the_words_land_in_the_users_config(t
     assert "身份证" in result["typed"]
     assert Path(result["dictionary"]) == words_file(home)
     assert words_file(home).exists() and words_file(home).stat().st_size > 0
+
+
+def test_a_folder_left_by_a_killed_kiosk_goes_when_the_next_one_starts(tmp_path):
+    """SIGKILL or a crash skips the clean-up at exit: the next kiosk removes what was left."""
+    runtime = tmp_path / "runtime"
+    runtime.mkdir(mode=0o700)
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True,
+                          text=True, check=True)
+    left = runtime / f"kiosk-config-{dead.stdout.strip()}-abc123"
+    (left / "qtvirtualkeyboard" / "pinyin").mkdir(parents=True)
+    (left / "qtvirtualkeyboard" / "pinyin" / "usr_dict.dat").write_bytes("身份证".encode("utf-16-le"))
+    alive = runtime / f"kiosk-config-{os.getpid()}-def456"  # a kiosk still running: kept
+    alive.mkdir()
+    other = runtime / "kiosk-config-notes"  # not a kiosk's folder: kept
+    other.mkdir()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("XDG_CONFIG")}
+    env.update(XDG_RUNTIME_DIR=str(runtime), HOME=str(tmp_path / "home"),
+               PYTHONPATH=str(ROOT) + os.pathsep + env.get("PYTHONPATH", ""))
+    code = ("import os; from kiosk.ui.app import use_onscreen_keyboard; p = use_onscreen_keyboard(); "
+            "print(p, os.environ['XDG_CONFIG_HOME'])")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
+                            timeout=120, cwd=ROOT)
+    assert result.returncode == 0, result.stderr[-3000:]
+    made, config_home = result.stdout.split()
+    assert made == config_home and Path(made).parent == runtime  # in the user's runtime folder
+    assert not left.exists()
+    assert alive.is_dir() and other.is_dir()
+    assert not Path(made).exists()  # its own folder went when it ended

@@ -411,6 +411,23 @@ def _quit_on_signals(app: QGuiApplication, kiosk_app: "KioskApp") -> None:
 
 KEYBOARD_CONFIG = "qtvirtualkeyboard"  # the on-screen keyboard's folder in the config folder
 _private_config: Optional[Path] = None
+PRIVATE_CONFIG_PREFIX = "kiosk-config-"  # + the kiosk's process id + "-" + random
+
+
+def _remove_orphan_configs(base: Path) -> None:
+    """Private config folders (see ``use_onscreen_keyboard``) of kiosks no longer running."""
+    uid = os.getuid() if hasattr(os, "getuid") else None
+    for folder in base.glob(PRIVATE_CONFIG_PREFIX + "*-*"):
+        pid = folder.name[len(PRIVATE_CONFIG_PREFIX):].split("-", 1)[0]
+        try:
+            if not pid.isdigit() or folder.is_symlink() or (uid is not None and folder.stat().st_uid != uid):
+                continue
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            shutil.rmtree(folder, ignore_errors=True)
+            log.info("removed %s, left by a kiosk that did not end normally", folder)
+        except OSError:
+            continue  # alive under another user, or unreadable: not ours to remove
 
 
 def use_onscreen_keyboard() -> Path:
@@ -422,6 +439,9 @@ def use_onscreen_keyboard() -> Path:
     location (``$XDG_CONFIG_HOME``, else ``~/.config``); it ignores
     ``VirtualKeyboardSettings.userDataPath``. So this process gets its own config folder: a
     new private (0700) temporary folder, removed when the process ends, in ``XDG_CONFIG_HOME``.
+    It is made in ``XDG_RUNTIME_DIR`` when there is one (the user's tmpfs: memory, emptied at
+    logout), else in the temporary folder; one left by a kiosk that was killed (SIGKILL, a
+    crash) is removed when the next kiosk starts.
     Everything else the user's real config folder holds (PulseAudio's cookie and client.conf,
     fontconfig, …) is linked into it, so only the keyboard's words land in the temporary
     folder. The kiosk's own files do not move: its data folder is platformdirs'
@@ -433,7 +453,10 @@ def use_onscreen_keyboard() -> Path:
         return _private_config  # done already in this process
     current = os.environ.get("XDG_CONFIG_HOME", "")
     real = Path(current) if current and os.path.isabs(current) else Path.home() / ".config"
-    private = Path(tempfile.mkdtemp(prefix="kiosk-config-"))
+    runtime = os.environ.get("XDG_RUNTIME_DIR", "")
+    base = Path(runtime) if runtime and os.path.isdir(runtime) else Path(tempfile.gettempdir())
+    _remove_orphan_configs(base)
+    private = Path(tempfile.mkdtemp(prefix=f"{PRIVATE_CONFIG_PREFIX}{os.getpid()}-", dir=base))
     try:
         entries = list(real.iterdir()) if real.is_dir() else []
     except OSError as exc:
