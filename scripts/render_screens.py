@@ -3,9 +3,14 @@
 
     .venv/bin/python scripts/render_screens.py [--out docs/screens] [--check] [--report FILE]
 
-The kiosk runs offscreen with its embedded dispatch and simulated interpreter; the script taps
-through a whole call (Welcome → Connecting → In call → Rating) and then the technicians'
-device check and a call nobody can take (the notice screen), grabbing each screen at 1280×800, 1920×1080 and 1080×1920.
+The kiosk runs with its embedded dispatch and simulated interpreter; the script taps through a
+whole call (Welcome → Connecting → In call → Rating). In the call it opens the real-time text
+(``call-text``: the interpreter's words, the resident's typed on Qt's on-screen keyboard, Pinyin
+with its candidates in Chinese), gives the text the screen (``call-text-only``), and cuts the
+interpreter's media so the call reconnects (``call-reconnecting``). Then the technicians'
+device check, a call nobody can take (the notice screen) and Welcome outside the service hours
+with other ways to reach the service (``welcome-out-of-hours``), grabbing each screen at
+1280×800, 1920×1080 and 1080×1920.
 Then the counter staff's panel and the admin area: the PIN pad (and a wrong PIN), the menu,
 the usage log over a fortnight of made-up sessions, one session's details and the reports.
 Every grab is taken in Chinese (``<screen>-<W>x<H>.png``) and, switched live, in English
@@ -14,14 +19,16 @@ Every grab is taken in Chinese (``<screen>-<W>x<H>.png``) and, switched live, in
 ``--check`` also measures every grab (the test suite runs it so): each text fits its box (not
 cut off, not wider or taller than its box, inside the screen and its clipping parents, not on
 top of another text), every touch target is at least 12 mm on this screen (its physical DPI)
-and never under 64 px, every control has an accessible name and role and a pictogram, the
-call button is the biggest thing on Welcome, and the texts shown. It exits 1 when something is
-wrong, listing each problem; ``--report`` writes all of it as JSON.
+and never under 64 px (the on-screen keyboard's keys and Pinyin candidates too), every control
+has an accessible name and role and a pictogram (Qt's keyboard excepted: it offers its keys to
+no assistive technology), the call button is the biggest thing on Welcome, and the texts shown.
+It exits 1 when something is wrong, listing each problem; ``--report`` writes all of it as JSON.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import dataclasses
 import json
 import math
@@ -36,6 +43,7 @@ import time
 import uuid
 from datetime import datetime, timedelta
 from pathlib import Path
+from types import MappingProxyType
 from typing import Optional
 from zoneinfo import ZoneInfo
 
@@ -47,9 +55,10 @@ from PySide6.QtGui import QAccessible, QGuiApplication  # noqa: E402
 from PySide6.QtQml import QQmlEngine, QQmlExpression  # noqa: E402
 from PySide6.QtQuick import QQuickItem  # noqa: E402
 
-from kiosk.config import load_config  # noqa: E402
+from kiosk.config import Alternative, load_config  # noqa: E402
 from kiosk.sessions.pin import PIN_FILE, PinStore  # noqa: E402
-from kiosk.ui.app import KioskApp, pick_font  # noqa: E402
+from kiosk.ui.app import KioskApp, pick_font, use_onscreen_keyboard  # noqa: E402
+from tests.keyboard import VirtualKeyboard  # noqa: E402
 
 SIZES = ((1280, 800), (1920, 1080), (1080, 1920))
 LANGUAGES = ("zh_CN", "en")
@@ -105,9 +114,13 @@ class Grabber:
         self.app, self.out, self.checker = app, out, checker
         self.sizes, self.languages = sizes, languages
 
-    def __call__(self, kiosk: KioskApp, name: str) -> None:
+    def __call__(self, kiosk: KioskApp, name: str, prepare=None) -> None:
+        """``prepare(language)``: what the screen shows in that language beyond its own
+        words (the texts typed in a call), set after the switch."""
         for language in self.languages:
             kiosk.languages.setLanguage(language)
+            if prepare is not None:
+                prepare(language)
             for w, h in self.sizes:
                 kiosk.window.resize(w, h)
                 settle(self.app, 0.35)
@@ -179,6 +192,16 @@ def _text_rect(item: QQuickItem) -> QRectF:
     return QRectF(x, y, cw, ch)
 
 
+def _on_screen_keyboard(item: QQuickItem, parents) -> bool:
+    """Part of Qt's on-screen keyboard (its InputPanel): drawn and made touchable by Qt."""
+    return any(p.metaObject().className().startswith("InputPanel") for p in (*parents, item))
+
+
+def _is_key(item: QQuickItem) -> bool:
+    """A key of the on-screen keyboard (its BaseKey: the touch cell of one key)."""
+    return item.metaObject().indexOfProperty("keyPanelDelegate") >= 0
+
+
 def _name(item: QQuickItem, parents) -> str:
     named = [p.objectName() for p in parents if p.objectName()] + [item.objectName()]
     kind = item.metaObject().className().split("_QML")[0].replace("QQuick", "")
@@ -221,6 +244,9 @@ class LayoutCheck:
                 texts.append((item, parents))
             elif item.inherits("QQuickMouseArea") and item.isEnabled():
                 targets.append((item, parents))
+            elif (_is_key(item) and item.isEnabled() and item.width() > 0
+                  and not item.metaObject().className().startswith("FillerKey")):  # a gap, no key
+                targets.append((item, parents))  # its touches go through the keyboard's own area
             if item.metaObject().className().startswith("BigButton"):
                 controls.append(item)
 
@@ -235,14 +261,22 @@ class LayoutCheck:
             flick = next((p for p in reversed(parents) if p.inherits("QQuickFlickable")), None)
             if flick is not None and not _scene_rect(flick).intersects(rect):
                 continue  # scrolled out of sight
+            if (flick is not None and _on_screen_keyboard(item, parents)
+                    and not _inside(rect, _scene_rect(flick), 2)):
+                continue  # a candidate word the keyboard's list has partly scrolled away
+            if flick is not None and flick.clip():
+                rect = rect.intersected(_scene_rect(flick))  # what can be seen of a scrolling text
             if item.property("truncated"):
                 self._problem("text", where, f"{label} is cut off ({item.property('lineCount')} lines)")
-            # labels a chart makes and places itself (no QML of ours): only where they land counts
+            # labels a chart makes and places itself (no QML of ours), and the on-screen
+            # keyboard's (its style centres a letter taller than the label's box on its key):
+            # only where they land counts
             charted = QQmlEngine.contextForObject(item) is None
-            if not charted and float(item.property("contentWidth")) > item.width() + 1.5:
+            own_box = not charted and not _on_screen_keyboard(item, parents)
+            if own_box and float(item.property("contentWidth")) > item.width() + 1.5:
                 self._problem("text", where, f"{label} is {item.property('contentWidth'):.0f} px wide "
                                             f"in a box of {item.width():.0f}")
-            if not charted and float(item.property("contentHeight")) > item.height() + 1.5:
+            if own_box and float(item.property("contentHeight")) > item.height() + 1.5:
                 self._problem("text", where, f"{label} is {item.property('contentHeight'):.0f} px tall "
                                             f"in a box of {item.height():.0f}")
             if not _inside(rect, win):
@@ -252,19 +286,26 @@ class LayoutCheck:
                     self._problem("text", where, f"{label} is clipped by {_name(p, ())}")
                     break
             box = next((p for p in reversed(parents) if p.inherits("QQuickRectangle")), None)
+            if box is not None and flick is not None and parents.index(box) < parents.index(flick):
+                box = None  # a box around a scrolling text: the part scrolled away is not out of it
             if box is not None and not charted and not _inside(rect, _scene_rect(box)):
                 self._problem("text", where, f"{label} sticks out of {_name(box, ())}")
             size_px = item.property("font").pixelSize()
             if 0 < size_px < smallest_text - 0.5:
                 self._problem("text-size", where, f"{label} is {size_px} px, under {smallest_text:.0f}")
-            placed.append((label, rect.adjusted(1, 1, -1, -1), item))
-        for i, (label_a, a, _) in enumerate(placed):
-            for label_b, b, _ in placed[i + 1:]:
+            key = next((p for p in reversed(parents) if _is_key(p)), None)
+            placed.append((label, rect.adjusted(1, 1, -1, -1), item, key))
+        for i, (label_a, a, _, key_a) in enumerate(placed):
+            for label_b, b, _, key_b in placed[i + 1:]:
+                if key_a is not None and key_a is key_b:
+                    continue  # a key's letter and its hint of more letters, as its style draws them
                 if a.intersects(b):
                     self._problem("overlap", where, f"{label_a} overlaps {label_b}")
 
-        # 2. touch targets, and 3. what assistive technology is told about each
+        # 2. touch targets (the on-screen keyboard's keys and candidate words too), and 3. what
+        # assistive technology is told about each
         names = []
+        keyboard_targets = 0
         for item, parents in targets:
             rect = _scene_rect(item)
             flick = next((p for p in reversed(parents) if p.inherits("QQuickFlickable")), None)
@@ -280,6 +321,9 @@ class LayoutCheck:
                 if p.clip() and not p.inherits("QQuickFlickable") and not _inside(rect, _scene_rect(p)):
                     self._problem("touch", where, f"{label} is cut by {_name(p, ())}")
                     break
+            if _on_screen_keyboard(item, parents):
+                keyboard_targets += 1
+                continue  # Qt's keyboard: its keys are not offered to assistive technology
             own = _attached_accessible(item)
             if own is not None and own.property("ignored"):
                 continue  # a modal blocker or the hidden admin gesture, said so in the QML
@@ -315,10 +359,63 @@ class LayoutCheck:
                     self._problem("main-button", where, f"{_name(item, parents)} is as big as the call button")
 
         self.grabs.append({**where, "touch_min_px": minimum, "dpi": dpi,
-                           "texts": [t for t, _, _ in placed],
-                           "strings": [it.property("text") for _, _, it in placed],
-                           "accessible_names": names, "targets": len(targets)})
+                           "texts": [t for t, _, _, _ in placed],
+                           "strings": [it.property("text") for _, _, it, _ in placed],
+                           "accessible_names": names, "targets": len(targets),
+                           "keyboard_targets": keyboard_targets})
 
+
+# the real-time text in a call: the interpreter's words come from the engine (the simulated
+# interpreter does not type), the resident's are typed on the on-screen keyboard
+TEXTS = {
+    "zh_CN": {"keyboard": "zh_CN", "pinyin": ("nihao", "woxiang", "banshenfenzheng"),
+              "interpreter": "您好，我是手语翻译员。\n请问您需要办理什么业务？"},
+    "en": {"keyboard": "en_US", "typed": "I want to renew my ID card",
+           "interpreter": "Hello, I am your sign language interpreter.\nHow can I help you today?"},
+}
+
+
+def fill_text(app: QGuiApplication, kiosk: KioskApp, keyboard: VirtualKeyboard, language: str) -> None:
+    """Both text areas in ``language``, typed anew; in Chinese the last Pinyin syllables stay
+    composing, so the candidates show above the keys."""
+    shot = TEXTS[language]
+    panel = kiosk.find("textPanel")
+    _eval(panel, "Qt.inputMethod.reset()")
+    kiosk.vm.typeText("")
+    kiosk.vm.apply_remote_text(shot["interpreter"])
+    _eval(panel, "residentField.forceActiveFocus()")
+    wait(app, lambda: keyboard.visible, 5, "the on-screen keyboard")
+    wait(app, lambda: keyboard.locale == shot["keyboard"], 5, "the keyboard's language")
+    if "pinyin" in shot:
+        words = shot["pinyin"]
+        for i, word in enumerate(words):
+            for ch in word:
+                keyboard.key(ch)
+                settle(app, 0.02)
+            if i < len(words) - 1:  # the last word stays composing: candidates on screen
+                keyboard.choose(0)
+                settle(app, 0.05)
+        wait(app, lambda: keyboard.candidates(), 5, "Pinyin candidates")
+    else:
+        for ch in shot["typed"]:
+            keyboard.key(ch)
+            settle(app, 0.02)
+        wait(app, lambda: kiosk.vm.residentText == shot["typed"], 5, "the typed text")
+
+
+def out_of_hours_config(data_dir: Path):
+    """Weekdays 08:30–17:30 and three other ways to reach the service; see ``CLOSED_AT``."""
+    config = demo_config(data_dir, 0, 1.0)
+    days = {d: ((8 * 60 + 30, 17 * 60 + 30),) if d not in ("sat", "sun") else ()
+            for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
+    hours = dataclasses.replace(config.service_hours, weekly=MappingProxyType(days), alternatives=(
+        Alternative("text_hotline", "95105"), Alternative("sms", "12110"),
+        Alternative("web", "www.example.gov.cn/shouyu")))
+    return dataclasses.replace(config, service_hours=hours)
+
+
+# a Saturday evening: closed until Monday morning (the longest opening text, with the day's name)
+CLOSED_AT = datetime(2026, 11, 28, 20, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
 
 DEMO_PIN = "246810"
 
@@ -410,6 +507,8 @@ def main() -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     checker = LayoutCheck() if args.check or args.report else None
 
+    # the keyboard, before the QGuiApplication; nothing typed here stays in the user's config
+    use_onscreen_keyboard()
     app = QGuiApplication.instance() or QGuiApplication(sys.argv[:1])
     pick_font(app)
     grab = Grabber(app, args.out, checker)
@@ -434,6 +533,40 @@ def main() -> int:
                  what="video on both sides")
             settle(app, 2.0)  # past the answer flash
             grab(kiosk, "call")
+            # the real-time text with the on-screen keyboard up, then text only
+            keyboard = VirtualKeyboard(kiosk.qml)
+            kiosk.window.requestActivate()  # no window manager under Xvfb: focus for the keyboard
+            kiosk.vm.openText()
+            wait(app, lambda: kiosk.find("textPanel").isVisible(), 5, "the text panel")
+            grab(kiosk, "call-text", lambda language: fill_text(app, kiosk, keyboard, language))
+            kiosk.vm.setTextOnly(True)
+            grab(kiosk, "call-text-only", lambda language: fill_text(app, kiosk, keyboard, language))
+            _eval(kiosk.find("textPanel"), "Qt.inputMethod.reset()")
+            kiosk.vm.closeText()
+            keyboard.close()
+            # the interpreter's side drops its media without a word and is slow to take the
+            # kiosk's new offer (held until the grabs are done): the kiosk reconnects
+            sim = kiosk.services.interpreters[0]
+            answer = sim._answer
+
+            async def lose_media() -> asyncio.Event:
+                back = asyncio.Event()
+
+                async def answer_later(offer) -> None:
+                    await back.wait()
+                    await answer(offer)
+
+                sim._answer = answer_later
+                pc, sim._pc = sim._pc, None
+                await pc.close()
+                return back
+
+            back = kiosk.services_thread.call(lose_media())
+            wait(app, lambda: kiosk.vm.reconnecting, 15, "reconnecting")
+            wait(app, lambda: kiosk.vm.reconnectingSeconds >= 6, 15, "the seconds counted")
+            grab(kiosk, "call-reconnecting")
+            kiosk.services_thread.loop.call_soon_threadsafe(back.set)
+            wait(app, lambda: not kiosk.vm.reconnecting, 60, "the picture back")
             kiosk.vm.hangUp()
             wait(app, lambda: kiosk.vm.screen == "rating", what="the rating screen")
             grab(kiosk, "rating")
@@ -496,6 +629,19 @@ def main() -> int:
             kiosk.vm.startCall()
             wait(app, lambda: kiosk.vm.screen == "notice", what="the notice screen")
             grab(kiosk, "notice")
+        finally:
+            kiosk.shutdown()
+        # Welcome outside the service hours, with the other ways to reach the service
+        kiosk = KioskApp(out_of_hours_config(Path(tmp) / "c"), embedded_services=True)
+        kiosk.vm.clock = lambda: CLOSED_AT
+        kiosk.vm.refreshHours()
+        kiosk.window.resize(*SIZES[0])
+        kiosk.window.show()
+        kiosk.start()
+        try:
+            wait(app, lambda: kiosk.vm.online, what="the link to dispatch")
+            wait(app, lambda: kiosk.vm.outOfHours and kiosk.find("outOfHours").isVisible(), 5, "out of hours")
+            grab(kiosk, "welcome-out-of-hours")
         finally:
             kiosk.shutdown()
     if checker is None:

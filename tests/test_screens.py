@@ -1,6 +1,8 @@
 """Every screen, at 1280×800, 1920×1080 and 1080×1920, in Chinese and in English: rendered by
 scripts/render_screens.py from a real demo call (on a virtual X screen, so video and the report
-charts draw as on the kiosk) and measured there. One run serves every test here."""
+charts draw as on the kiosk) and measured there, the call also with the real-time text and the
+on-screen keyboard, text only and reconnecting, and Welcome out of hours. One run serves every
+test here."""
 
 from __future__ import annotations
 
@@ -20,8 +22,9 @@ sys.path.insert(0, str(ROOT / "scripts"))
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]  # one render run serves them all
 
-SCREENS = ("welcome", "connecting", "call", "rating", "devicecheck", "staff", "admin-pin",
-           "admin-pin-wrong", "admin-menu", "admin-log", "admin-details", "admin-report", "notice")
+SCREENS = ("welcome", "connecting", "call", "call-text", "call-text-only", "call-reconnecting", "rating",
+           "devicecheck", "staff", "admin-pin", "admin-pin-wrong", "admin-menu", "admin-log",
+           "admin-details", "admin-report", "notice", "welcome-out-of-hours")
 SIZES = ("1280x800", "1920x1080", "1080x1920")
 CJK = re.compile(r"[\u3400-\u9fff]")
 
@@ -110,3 +113,23 @@ def test_touch_minimum_follows_the_screen_density():
     assert touch_minimum_px(96) == 64     # a 23" full-HD monitor: 12 mm is 45 px, 64 wins
     assert touch_minimum_px(150) == 71    # a 10" 1280×800 panel
     assert touch_minimum_px(254) == 120   # 10 px per mm
+
+
+def test_the_on_screen_keyboard_is_measured_with_the_text(rendered):
+    """The keys and Pinyin candidates are touch targets like any other (checked above), and the
+    states the call screen can be in show what they are for."""
+    grabs = {(g["screen"], g["language"], g["size"]): g for g in rendered["grabs"]}
+    for size in SIZES:
+        for language in ("zh_CN", "en"):
+            text = grabs[("call-text", language, size)]
+            assert text["keyboard_targets"] >= 30, (language, size)  # the letters and more
+            assert grabs[("call-text-only", language, size)]["keyboard_targets"] >= 30
+            assert grabs[("call", language, size)]["keyboard_targets"] == 0
+        zh, en = grabs[("call-text", "zh_CN", size)], grabs[("call-text", "en", size)]
+        assert "办身份证" in zh["strings"]  # a Pinyin candidate, from the real input method
+        assert any("手语翻译员" in s for s in zh["strings"])
+        assert any("sign language interpreter" in s for s in en["strings"])
+        assert "Show video" in grabs[("call-text-only", "en", size)]["accessible_names"]
+        assert any(re.fullmatch(r"Trying for \d+ seconds", s)
+                   for s in grabs[("call-reconnecting", "en", size)]["strings"])
+        assert any("95105" in s for s in grabs[("welcome-out-of-hours", "zh_CN", size)]["strings"])

@@ -2,21 +2,14 @@
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import pytest
 from PySide6.QtQuick import QQuickItem
 
 from kiosk.ui.app import KioskApp
 
 pytestmark = pytest.mark.slow
-DOCS_SCREENS = Path(__file__).resolve().parent.parent / "docs" / "screens"
-
-
-def screens_dir(tmp_path: Path) -> Path:
-    """Where screenshots go: docs/screens/ with KIOSK_SAVE_SCREENS=1, else the test's folder."""
-    return DOCS_SCREENS if os.environ.get("KIOSK_SAVE_SCREENS") == "1" else tmp_path
+# The screenshots of this state (docs/screens/call-reconnecting-*.png) and their layout checks
+# come from scripts/render_screens.py (tests/test_screens.py).
 
 
 def visible(app: KioskApp, name: str) -> bool:
@@ -35,8 +28,7 @@ def kiosk_app(qtbot, demo_config):
     app.shutdown()
 
 
-def test_the_call_screen_says_it_is_reconnecting_and_clears_when_the_picture_is_back(qtbot, kiosk_app,
-                                                                                     tmp_path):
+def test_the_call_screen_says_it_is_reconnecting_and_clears_when_the_picture_is_back(qtbot, kiosk_app):
     app = kiosk_app
     qtbot.waitUntil(lambda: app.engine.signaling.connected, timeout=10000)
     app.vm.startCall()
@@ -55,7 +47,7 @@ def test_the_call_screen_says_it_is_reconnecting_and_clears_when_the_picture_is_
     assert visible(app, "reconnectingTitle") and visible(app, "reconnectingDots")
     assert visible(app, "hangUpButton")  # the resident can still end the call
     assert app.vm.screen == "call"
-    assert app.window.grabWindow().save(str(screens_dir(tmp_path) / "call-reconnecting-1280x800.png"))
+    assert not app.window.grabWindow().isNull()
 
     qtbot.waitUntil(lambda: not app.vm.reconnecting, timeout=30000)
     qtbot.waitUntil(lambda: not visible(app, "reconnectingBanner"), timeout=2000)

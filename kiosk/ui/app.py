@@ -6,12 +6,15 @@
 
 from __future__ import annotations
 
+import atexit
 import json
 import logging
 import os
+import shutil
 import signal
 import socket
 import sys
+import tempfile
 import time
 from collections import deque
 from pathlib import Path
@@ -406,6 +409,72 @@ def _quit_on_signals(app: QGuiApplication, kiosk_app: "KioskApp") -> None:
     tick.start(250)
 
 
+KEYBOARD_CONFIG = "qtvirtualkeyboard"  # the on-screen keyboard's folder in the config folder
+_private_config: Optional[Path] = None
+PRIVATE_CONFIG_PREFIX = "kiosk-config-"  # + the kiosk's process id + "-" + random
+
+
+def _remove_orphan_configs(base: Path) -> None:
+    """Private config folders (see ``use_onscreen_keyboard``) of kiosks no longer running."""
+    uid = os.getuid() if hasattr(os, "getuid") else None
+    for folder in base.glob(PRIVATE_CONFIG_PREFIX + "*-*"):
+        pid = folder.name[len(PRIVATE_CONFIG_PREFIX):].split("-", 1)[0]
+        try:
+            if not pid.isdigit() or folder.is_symlink() or (uid is not None and folder.stat().st_uid != uid):
+                continue
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            shutil.rmtree(folder, ignore_errors=True)
+            log.info("removed %s, left by a kiosk that did not end normally", folder)
+        except OSError:
+            continue  # alive under another user, or unreadable: not ours to remove
+
+
+def use_onscreen_keyboard() -> Path:
+    """Qt's on-screen keyboard (Pinyin and English) for the real-time text, without a memory.
+
+    Call before the QGuiApplication exists (else Qt keeps the platform's input method). The
+    keyboard's Pinyin learns every word the resident picks into
+    ``<config>/qtvirtualkeyboard/pinyin/usr_dict.dat``, ``<config>`` being Qt's generic config
+    location (``$XDG_CONFIG_HOME``, else ``~/.config``); it ignores
+    ``VirtualKeyboardSettings.userDataPath``. So this process gets its own config folder: a
+    new private (0700) temporary folder, removed when the process ends, in ``XDG_CONFIG_HOME``.
+    It is made in ``XDG_RUNTIME_DIR`` when there is one (the user's tmpfs: memory, emptied at
+    logout), else in the temporary folder; one left by a kiosk that was killed (SIGKILL, a
+    crash) is removed when the next kiosk starts.
+    Everything else the user's real config folder holds (PulseAudio's cookie and client.conf,
+    fontconfig, …) is linked into it, so only the keyboard's words land in the temporary
+    folder. The kiosk's own files do not move: its data folder is platformdirs'
+    ``user_data_dir`` (``XDG_DATA_HOME``), and its configuration is a file named on the command
+    line. Returns the private folder."""
+    global _private_config
+    os.environ.setdefault("QT_IM_MODULE", "qtvirtualkeyboard")
+    if _private_config is not None:
+        return _private_config  # done already in this process
+    current = os.environ.get("XDG_CONFIG_HOME", "")
+    real = Path(current) if current and os.path.isabs(current) else Path.home() / ".config"
+    runtime = os.environ.get("XDG_RUNTIME_DIR", "")
+    base = Path(runtime) if runtime and os.path.isdir(runtime) else Path(tempfile.gettempdir())
+    _remove_orphan_configs(base)
+    private = Path(tempfile.mkdtemp(prefix=f"{PRIVATE_CONFIG_PREFIX}{os.getpid()}-", dir=base))
+    try:
+        entries = list(real.iterdir()) if real.is_dir() else []
+    except OSError as exc:
+        log.warning("config folder %s unreadable: %s", real, exc)
+        entries = []
+    for entry in entries:
+        if entry.name != KEYBOARD_CONFIG:
+            try:
+                (private / entry.name).symlink_to(entry)
+            except OSError as exc:
+                log.warning("could not link %s into the kiosk's config folder: %s", entry, exc)
+    os.environ["XDG_CONFIG_HOME"] = str(private)
+    _private_config = private
+    atexit.register(shutil.rmtree, private, ignore_errors=True)
+    log.info("on-screen keyboard: words typed are kept only in %s until the kiosk ends", private)
+    return private
+
+
 def _has_screen() -> bool:
     if os.environ.get("QT_QPA_PLATFORM") or sys.platform in ("win32", "darwin"):
         return True
@@ -417,6 +486,7 @@ def wait_as_standby() -> bool:
     did that), the application and its fonts are made; then wait for the supervisor's line on
     standard input. False when the supervisor went away instead (end quietly)."""
     if _has_screen():
+        use_onscreen_keyboard()  # before the application: its input method is chosen there
         app = QGuiApplication.instance() or QGuiApplication(sys.argv[:1])
         app.setApplicationName("counter-kiosk")
         pick_font(app)
@@ -440,9 +510,9 @@ def run_kiosk(config, *, embedded_services: bool, windowed: bool = False,
         print("kiosk: no screen found (DISPLAY is not set). Start it on the kiosk's display, "
               "under xvfb-run, or try `kiosk demo --headless`.", file=sys.stderr)
         return EXIT_NO_SCREEN
-    # Qt's on-screen keyboard for the real-time text (Pinyin and English): chosen before the
-    # QGuiApplication exists, or Qt keeps the platform's input method
-    os.environ.setdefault("QT_IM_MODULE", "qtvirtualkeyboard")
+    # Qt's on-screen keyboard for the real-time text (Pinyin and English), with no memory of
+    # the words typed: before the QGuiApplication exists
+    use_onscreen_keyboard()
     lock = InstanceLock(config.data_path)
     if not lock.acquire():
         print(f"kiosk: cannot start: a kiosk is already running with the data folder "

@@ -19,7 +19,11 @@ Rectangle {
     Item {
         id: videoArea
         readonly property bool tall: screen.height > screen.width
-        readonly property real share: !kiosk.textOpen ? 1 : kiosk.textOnly ? 0.28 : 0.42
+        // beside the video the text needs 860 px for the on-screen keyboard's labels to fit;
+        // text only leaves the resident's own picture and the hang-up button 400 px
+        readonly property real share: !kiosk.textOpen ? 1
+                                      : kiosk.textOnly ? (tall ? 0.28 : Math.max(0.28, 400 / screen.width))
+                                      : tall ? 0.42 : Math.min(0.42, 1 - 860 / screen.width)
         anchors { left: parent.left; top: parent.top }
         width: tall ? parent.width : parent.width * share
         height: tall ? parent.height * share : parent.height
@@ -56,8 +60,14 @@ Rectangle {
 
     // the resident's own picture
     Rectangle {
+        id: selfFrame
         objectName: "selfViewFrame"
-        anchors { right: videoArea.right; top: videoArea.top; margins: 24 * screen.u }
+        // beside the call clock and the connection pill when there is room, else under them
+        readonly property bool besidePills: videoArea.width - width - 72 * screen.u
+                                            >= Math.max(clockPill.width, qualityBadge.width)
+        anchors { right: videoArea.right; top: videoArea.top; rightMargin: 24 * screen.u
+                  topMargin: besidePills ? 24 * screen.u
+                                         : qualityBadge.y + qualityBadge.height + 16 * screen.u }
         width: Math.max(160, Math.min(videoArea.width * (kiosk.textOpen ? 0.26 : 0.22), parent.width * 0.22))
         height: width * 3 / 4 + selfLabel.height
         color: Theme.background
@@ -100,6 +110,7 @@ Rectangle {
 
     // call clock
     Rectangle {
+        id: clockPill
         anchors { left: parent.left; top: parent.top; margins: 24 * screen.u }
         width: clockText.implicitWidth + 40 * screen.u
         height: clockText.implicitHeight + 16 * screen.u
@@ -164,7 +175,8 @@ Rectangle {
         objectName: "lowFrameRateNote"
         visible: kiosk.lowFrameRate && !kiosk.reconnecting
         anchors { horizontalCenter: videoArea.horizontalCenter; top: parent.top
-                  topMargin: (kiosk.textOpen && !videoArea.tall ? 170 : 24) * screen.u }
+                  topMargin: !selfFrame.besidePills ? selfFrame.y + selfFrame.height + 16 * screen.u
+                             : (kiosk.textOpen && !videoArea.tall ? 170 : 24) * screen.u }
         width: Math.min(parent.width * 0.5, lowText.implicitWidth + 48 * screen.u)
         height: lowText.implicitHeight + 16 * screen.u
         radius: height / 2
@@ -217,7 +229,7 @@ Rectangle {
         objectName: "hangUpButton"
         u: screen.u
         anchors { bottom: videoArea.bottom; horizontalCenter: videoArea.horizontalCenter; bottomMargin: 32 * screen.u }
-        width: Math.min(videoArea.width - 2 * Theme.margin * screen.u, 360 * screen.u)
+        width: Math.min(videoArea.width - 48 * screen.u, 360 * screen.u)
         baseColor: Theme.danger
         textColor: Theme.dangerText
         borderColor: Theme.text  // seen against any picture

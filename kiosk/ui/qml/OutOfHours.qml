@@ -132,7 +132,7 @@ Rectangle {
                         anchors.verticalCenter: parent.verticalCenter
                         // the whole number or address, smaller if it must (never cut)
                         width: Math.min(implicitWidth, content.width - kindLabel.implicitWidth - 56 * box.u)
-                        height: Theme.bodySize * box.u * 1.4
+                        height: Theme.bodySize * box.u * 1.6  // the CJK font's line is ~1.5 × its size
                         text: modelData.value
                         color: Theme.text
                         font.pixelSize: Theme.bodySize * box.u

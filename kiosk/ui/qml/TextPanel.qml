@@ -55,6 +55,7 @@ Rectangle {
             u: panel.u * 0.7
             baseColor: Theme.neutral
             textColor: Theme.neutralText
+            icon: kiosk.textOnly ? "video" : "text-only"
             text: kiosk.textOnly ? qsTr("显示视频") : qsTr("只用文字")
             onActivated: kiosk.setTextOnly(!kiosk.textOnly)
         }
@@ -63,17 +64,21 @@ Rectangle {
             u: panel.u * 0.7
             baseColor: Theme.neutral
             textColor: Theme.neutralText
+            icon: "hide-text"
             text: qsTr("收起文字")
             onActivated: kiosk.closeText()
         }
     }
 
     // --- the interpreter's text -------------------------------------------------------------
+    // beside the buttons when it fits there, else under them
+    readonly property bool labelBeside: interpreterLabel.implicitWidth <= width - header.width - 3 * gap
     Text {
         id: interpreterLabel
-        anchors { left: parent.left; top: parent.top; leftMargin: panel.gap; topMargin: panel.gap }
-        height: header.height
-        width: parent.width - header.width - 3 * panel.gap
+        anchors { left: parent.left; leftMargin: panel.gap; top: panel.labelBeside ? parent.top : header.bottom
+                  topMargin: panel.gap }
+        height: panel.labelBeside ? header.height : implicitHeight
+        width: panel.labelBeside ? parent.width - header.width - 3 * panel.gap : parent.width - 2 * panel.gap
         verticalAlignment: Text.AlignVCenter
         text: qsTr("翻译员写的：")
         color: Theme.text
@@ -84,7 +89,7 @@ Rectangle {
     Rectangle {
         id: interpreterBox
         anchors { left: parent.left; right: parent.right; top: interpreterLabel.bottom; margins: panel.gap }
-        height: (keyboard.y - interpreterLabel.y - interpreterLabel.height - residentLabel.height - 4 * panel.gap) * 0.55
+        height: (keyboard.y - interpreterLabel.y - interpreterLabel.height - residentLabel.height - 4 * panel.gap) * 0.6
         color: Theme.panel
         border.color: Theme.text
         border.width: Math.max(2, 3 * panel.u)
@@ -93,7 +98,12 @@ Rectangle {
         Accessible.name: interpreterLabel.text + " " + interpreterText.text
         Flickable {
             id: interpreterFlick
-            anchors { fill: parent; margins: 14 * panel.u }
+            // whole lines: the oldest line shown is never cut in half
+            readonly property real line: interpreterText.lineCount > 0
+                                         ? interpreterText.contentHeight / interpreterText.lineCount
+                                         : interpreterText.font.pixelSize * 1.5
+            anchors { left: parent.left; right: parent.right; top: parent.top; margins: 14 * panel.u }
+            height: Math.max(line, Math.floor((parent.height - 28 * panel.u) / line + 0.1) * line)
             clip: true
             contentWidth: width
             contentHeight: interpreterText.implicitHeight
@@ -133,7 +143,11 @@ Rectangle {
         radius: 12 * panel.u
         Flickable {
             id: residentFlick
-            anchors { fill: parent; margins: 14 * panel.u }
+            readonly property real line: residentField.lineCount > 0
+                                         ? residentField.contentHeight / residentField.lineCount
+                                         : residentField.font.pixelSize * 1.5
+            anchors { left: parent.left; right: parent.right; top: parent.top; margins: 14 * panel.u }
+            height: Math.max(line, Math.floor((parent.height - 28 * panel.u) / line + 0.1) * line)
             clip: true
             contentWidth: width
             contentHeight: residentField.implicitHeight
@@ -157,6 +171,8 @@ Rectangle {
         }
         MouseArea {
             anchors.fill: parent
+            // a larger place to tap for the field it holds, which is named for screen readers
+            Accessible.ignored: true
             onPressed: (mouse) => { residentField.forceActiveFocus(); Qt.inputMethod.show(); mouse.accepted = false }
         }
     }
@@ -168,5 +184,30 @@ Rectangle {
         // never so wide that it is too tall: the text keeps most of the height
         width: Math.min(parent.width, parent.height * 1.1)
         anchors { horizontalCenter: parent.horizontalCenter; bottom: parent.bottom }
+    }
+    // Qt's keyboard sizes its keys and letters by its width against its style's design (2560
+    // px wide, 800 tall): in this panel the letters would be 13–17 px and the key rows and the
+    // Pinyin candidates under the touch minimum. Its style is given a narrower design (letters
+    // at least half the design's size), a height that gives each of the 4 key rows the touch
+    // minimum, and a candidate row as tall as a touch target.
+    readonly property real keyScale: Math.max(0.5, keyboard.width / 2560)
+    readonly property real keyRowsHeight: Math.max(keyboard.width * 800 / 2560, 4.6 * Theme.touchMin)
+    Binding {
+        target: keyboard.keyboard.style
+        when: keyboard.keyboard.style !== null
+        property: "keyboardDesignWidth"
+        value: keyboard.width / panel.keyScale
+    }
+    Binding {
+        target: keyboard.keyboard.style
+        when: keyboard.keyboard.style !== null
+        property: "keyboardDesignHeight"
+        value: panel.keyRowsHeight / panel.keyScale
+    }
+    Binding {
+        target: keyboard.keyboard.style
+        when: keyboard.keyboard.style !== null
+        property: "selectionListHeight"
+        value: Math.max(Theme.touchMin, 85 * panel.keyScale)
     }
 }
