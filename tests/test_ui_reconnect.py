@@ -46,6 +46,7 @@ def test_the_call_screen_says_it_is_reconnecting_and_clears_when_the_picture_is_
     qtbot.waitUntil(lambda: visible(app, "reconnectingBanner"), timeout=2000)
     assert visible(app, "reconnectingTitle") and visible(app, "reconnectingDots")
     assert visible(app, "hangUpButton")  # the resident can still end the call
+    assert app.vm.qualityLevel == "poor"  # the bars do not go on saying the link is good
     assert app.vm.screen == "call"
     assert not app.window.grabWindow().isNull()
 

@@ -217,6 +217,8 @@ class KioskViewModel(QObject):
         return opening.strftime("%m-%d %H:%M") if opening else ""
 
     def _get_quality_level(self) -> str:
+        if self._event.state is CallState.RECONNECTING:
+            return "poor"  # the last sample was taken before the media stopped
         return self._quality.level if self._quality is not None else ""
 
     def _get_low_frame_rate(self) -> bool:
