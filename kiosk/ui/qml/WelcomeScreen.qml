@@ -98,9 +98,10 @@ Rectangle {
         objectName: "outOfHours"
         u: screen.u
         visible: kiosk.outOfHours
-        readonly property real room: (deviceNote.visible ? deviceNote.y : hint.y + hint.height) - start.y
+        // centred in the space between the title and the bottom (the hint is hidden then)
+        readonly property real room: (deviceNote.visible ? deviceNote.y : hint.y + hint.height) - middle.y
         x: Theme.margin * screen.u
-        y: start.y + (room - height) / 2
+        y: middle.y + (room - height) / 2
         width: parent.width - 2 * Theme.margin * screen.u
         height: Math.min(implicitHeight, room)
     }
