@@ -21,14 +21,32 @@ process, as in tests/test_audio_call.py):
   microphone blocks beside the processed ones.
 
 Measured here (11 runs, load average 5-9 from other work): ERLE 60-62 dB when the kiosk's speaker
-ran without xruns, 38-50 dB with 1-2 xruns bridged. The staff's speech where both talk: -6.7 to
--7.5 dB (``speechlike.speech_gain_db``), against -4.0 dB for the same speech through the
-sample-exact path of tests/test_aec.py; why the real streams cost ~3 dB more in double talk is
-not known yet (the delay hint made no difference: 0, 80 and 250 ms gave the same). Runs in which the room loop itself glitched are skipped (see the test).
+ran without xruns, 38-50 dB with 1-2 xruns bridged. Runs in which the room loop itself glitched
+are skipped (see the test).
+
+Double talk, and why it once measured ~3 dB worse here than in tests/test_aec.py: the real streams
+change nothing the processor gets. Recorded in the child, the microphone blocks are bit-identical
+to the sample-exact path's (the same room, voices and noise) once shifted by the room loop's
+latency, and the reference handed to the APM is bit-identical to the interpreter's audio (no
+dropouts, drift or resampling; two reference frames then two microphone frames every 20 ms, as in
+the lockstep test). What differed was the measure: it paired each of the interpreter's words with
+what the staff said 155-175 ms later (the staff's lag to what was sent: room loop plus processing),
+but the echo of that word meets at the microphone what the staff said 86-106 ms later (the kiosk's
+speaker and the room's recording add to the interpreter's path), so it counted other frames than
+where both talk (-5.5 to -7.5 dB in 9 runs; with the echo located in the microphone signal, the
+same recordings give -4.3 to -5.6 dB). The rest of the gap to the sample-exact path (-3.8 to -4.4
+dB with the same overlap of the two voices, also with the reference 200 ms ahead of the echo as
+here) is AEC3 itself: over these ~3 s its figure depends on the exact alignment of reference and
+echo; replaying one recorded run's own reference and microphone blocks through a fresh APM with the
+reference moved by -40 to +20 ms gave -4.2 to -5.4 dB. Even the staff's voice alone loses 1.7 dB
+over these frames in the processing (the high-pass filter trims the 90-130 Hz fundamental of their
+low voice), in both paths.
 
 Measured: the echo return loss enhancement over the echo-only part after the first 5 s, and in
 double talk the least-squares gain of the staff's voice in what was sent (at the lag that fits:
-the room loop's and the processing's delays).
+the room loop's and the processing's delays) over the frames where the staff talk while the
+interpreter's echo (found in the raw microphone signal before the staff start) reaches the
+microphone; it must meet the requirement, at most 6 dB lost.
 """
 
 from __future__ import annotations
@@ -171,7 +189,6 @@ async def _child(config_path: str, out_path: str) -> None:
                   "features": list(processor.features), "delay_ms": processor.delay_ms,
                   "far_frames": processor.far_frames, "frames": processor.frames,
                   "far_gaps": processor.far_end.gaps, "far_gap_s": processor.far_end.gap_s,
-                  "far_gaps": processor.far_end.gaps, "far_gap_s": processor.far_end.gap_s,
                   "failed": processor.failed}
     finally:
         track.stop()  # a stopped track ends its reader's recv (MediaStreamError)
@@ -184,7 +201,7 @@ async def _child(config_path: str, out_path: str) -> None:
         store.close()
     n = min(len(sent), len(raw_blocks))
     np.savez(out_path, sent=np.concatenate(sent[:n]), raw=np.concatenate(raw_blocks[:n]),
-             staff=staff, staff_active=staff_active, far_active=far_active)
+             staff=staff, staff_active=staff_active, far=far, far_active=far_active)
     print("RESULT " + json.dumps(result), flush=True)
 
 
@@ -243,14 +260,20 @@ def test_echo_cancelled_through_real_audio_streams(tmp_path, demo_config):
 
     s = staff.astype(np.float64)
     o = sent.astype(np.float64) / 32768.0
+    mic = raw.astype(np.float64) / 32768.0
     lag = best_lag(o, s, RATE)  # the room loop and the processing delay it by < 1 s
-    far_active = np.concatenate([np.zeros(lag, bool), data["far_active"]])[:len(s)]
-    both = data["staff_active"] & far_active
+    # where both voices reach the microphone: the staff's through the room's feed only, the
+    # interpreter's echo also through the kiosk's speaker and the room's recording, so later
+    staff_at = best_lag(mic, s, RATE)
+    echo_at = best_lag(mic[:int(STAFF_FROM_S * RATE)], data["far"], RATE)
+    shift = echo_at - staff_at  # the interpreter's sample j echoes beside the staff's j + shift
+    assert 0 <= shift < RATE // 2, (echo_at, staff_at)
+    echo_active = np.concatenate([np.zeros(shift, bool), data["far_active"]])[:len(s)]
+    both = data["staff_active"] & echo_active
     both[:int(STAFF_FROM_S * RATE)] = False
     assert both.sum() > 2 * RATE
     gain = speech_gain_db(o, s, both, lag)
-    print(f"double talk over {both.sum() / RATE:.1f} s: staff speech {gain:.1f} dB at {lag / RATE * 1000:.0f} ms")
-    # a guard against a canceller that mutes the staff. The 6 dB bound is asserted by
-    # tests/test_aec.py (sample-exact path: -4.0 dB over this same stretch of speech); through
-    # PulseAudio the same measure gives -6.7 to -7.5 dB (see the module doc)
-    assert gain >= -10.0
+    print(f"double talk over {both.sum() / RATE:.1f} s: staff speech {gain:.1f} dB at "
+          f"{lag / RATE * 1000:.0f} ms (the echo meets the staff's voice "
+          f"{shift / RATE * 1000:.0f} ms later)")
+    assert gain >= -6.0  # the requirement (see the module doc for the figures measured here)
