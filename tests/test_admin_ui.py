@@ -12,14 +12,14 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from PySide6.QtCore import QPoint, QPointF, Qt
+from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QGuiApplication
-from PySide6.QtQuick import QQuickItem
 from PySide6.QtTest import QTest
 
 from kiosk.call.engine import SessionFilter
 from kiosk.sessions.pin import CheckResult, PinStore
 from kiosk.ui.admin import AdminViewModel, period, quality_summary
+from tests.kiosk_window import running_kiosk, tap
 from kiosk.ui.app import KioskApp
 from kiosk.ui.viewmodel import KioskViewModel
 
@@ -27,13 +27,6 @@ LIGHT = dict(n=2 ** 10, r=8, p=1)  # the UI test's PIN store: fast; tests/test_p
 PIN = "2580"
 
 
-def tap(app: KioskApp, object_name: str) -> None:
-    """A real mouse press and release on the centre of a QML item, through the window."""
-    item = app.find(object_name)
-    assert isinstance(item, QQuickItem), f"no item {object_name!r}"
-    assert item.isVisible() and item.isEnabled(), f"{object_name} cannot be tapped"
-    centre = item.mapToScene(QPointF(item.width() / 2, item.height() / 2)).toPoint()
-    QTest.mouseClick(app.window, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, centre)
 
 
 def hold(app: KioskApp, point: QPoint, ms: int) -> None:
@@ -68,12 +61,8 @@ def pins(tmp_path):
 
 @pytest.fixture
 def kiosk_app(qtbot, demo_config, pins):
-    app = KioskApp(demo_config(), embedded_services=True, pin_store=pins)
-    app.window.resize(1280, 800)
-    app.window.show()
-    app.start()
-    yield app
-    app.shutdown()
+    with running_kiosk(demo_config(), pin_store=pins) as app:
+        yield app
 
 
 def call_hang_up_and_rate(qtbot, app: KioskApp, start: list[str], rating: str) -> str:

@@ -9,12 +9,13 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
-from PySide6.QtCore import QObject, QPointF, Qt
+from PySide6.QtCore import QObject, Qt
 from PySide6.QtGui import QWindow
 from PySide6.QtQuick import QQuickItem
 from PySide6.QtTest import QTest
 
 from kiosk.sessions.pin import PinStore
+from tests.kiosk_window import tap
 from kiosk.ui.app import EXIT_LEFT_KIOSK, KioskApp, cursor_hidden
 
 LIGHT = dict(n=2 ** 10, r=8, p=1)
@@ -25,12 +26,6 @@ SCREENS = ("welcomeScreen", "connectingScreen", "callScreen", "ratingScreen", "d
 ANIMATED = ("howItWorks",)
 
 
-def tap(app: KioskApp, object_name: str) -> None:
-    item = app.find(object_name)
-    assert isinstance(item, QQuickItem), f"no item {object_name!r}"
-    assert item.isVisible() and item.isEnabled(), f"{object_name} cannot be tapped"
-    centre = item.mapToScene(QPointF(item.width() / 2, item.height() / 2)).toPoint()
-    QTest.mouseClick(app.window, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, centre)
 
 
 @pytest.fixture

@@ -28,7 +28,7 @@ from kiosk.sessions import SessionStore
 from kiosk.ui.app import KioskApp
 from kiosk.ui.viewmodel import pinyin_user_dictionary
 from tests.keyboard import VirtualKeyboard
-from tests.test_ui_call import tap
+from tests.kiosk_window import tap
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [

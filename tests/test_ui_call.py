@@ -5,12 +5,11 @@ from __future__ import annotations
 import threading
 
 import pytest
-from PySide6.QtCore import QObject, QPointF, QSize, Qt, Slot
-from PySide6.QtQuick import QQuickItem
-from PySide6.QtTest import QTest
+from PySide6.QtCore import QObject, QSize, Slot
 
 from kiosk.call.states import CallState
 from kiosk.sessions import SessionStore
+from tests.kiosk_window import running_kiosk, tap
 from kiosk.ui.app import KioskApp
 
 S = CallState
@@ -31,23 +30,12 @@ class Recorder(QObject):
         self.on_gui_thread.append(threading.current_thread() is threading.main_thread())
 
 
-def tap(app: KioskApp, object_name: str) -> None:
-    """A real mouse press and release on the centre of a QML item, through the window."""
-    item = app.find(object_name)
-    assert isinstance(item, QQuickItem), f"no item {object_name!r}"
-    assert item.isVisible() and item.isEnabled(), f"{object_name} cannot be tapped"
-    centre = item.mapToScene(QPointF(item.width() / 2, item.height() / 2)).toPoint()
-    QTest.mouseClick(app.window, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, centre)
 
 
 @pytest.fixture
 def kiosk_app(qtbot, demo_config):
-    app = KioskApp(demo_config(), embedded_services=True)
-    app.window.resize(1280, 800)
-    app.window.show()
-    app.start()
-    yield app
-    app.shutdown()
+    with running_kiosk(demo_config()) as app:
+        yield app
 
 
 def test_tap_call_hang_up_rate_and_record(qtbot, kiosk_app):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from PySide6.QtQuick import QQuickItem
 
+from tests.kiosk_window import running_kiosk
 from kiosk.ui.app import KioskApp
 
 pytestmark = pytest.mark.slow
@@ -20,12 +21,8 @@ def visible(app: KioskApp, name: str) -> bool:
 
 @pytest.fixture
 def kiosk_app(qtbot, demo_config):
-    app = KioskApp(demo_config(), embedded_services=True)
-    app.window.resize(1280, 800)
-    app.window.show()
-    app.start()
-    yield app
-    app.shutdown()
+    with running_kiosk(demo_config()) as app:
+        yield app
 
 
 def test_the_call_screen_says_it_is_reconnecting_and_clears_when_the_picture_is_back(qtbot, kiosk_app):
