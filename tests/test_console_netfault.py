@@ -21,7 +21,7 @@ from playwright.async_api import async_playwright, expect
 from conftest import free_port
 from kiosk.demo import DEMO_INTERPRETER
 from test_console import CHROMIUM, CHROMIUM_ARGS
-from test_netfault import KIOSK_IP, Agent, Link, _namespaces_usable
+from test_netfault import KIOSK_IP, Agent, link  # noqa: F401  (link: the veth pair fixture)
 
 pytestmark = [
     pytest.mark.asyncio, pytest.mark.slow,
@@ -34,18 +34,6 @@ DOCS_SCREENS = Path(__file__).resolve().parent.parent / "docs" / "screens"
 def screens_dir(tmp_path: Path) -> Path:
     """Where screenshots go: docs/screens/ with KIOSK_SAVE_SCREENS=1, else the test's folder."""
     return DOCS_SCREENS if os.environ.get("KIOSK_SAVE_SCREENS") == "1" else tmp_path
-
-
-@pytest.fixture
-def link():
-    why = _namespaces_usable()
-    if why:
-        pytest.skip(why)
-    link = Link()
-    link.remove()
-    link.create()
-    yield link
-    link.remove()
 
 
 @pytest_asyncio.fixture
